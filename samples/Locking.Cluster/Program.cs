@@ -1,0 +1,2 @@
+Console.WriteLine("Locking cluster sample: under construction.");
+return 0;

@@ -1,0 +1,2 @@
+Console.WriteLine("Locking sample: under construction.");
+return 0;

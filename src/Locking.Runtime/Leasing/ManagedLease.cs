@@ -1,0 +1,238 @@
+namespace Locking;
+
+/// <summary>
+/// The lease every <see cref="LockProvider"/> hands out: it keeps the local validity clock, renews through the
+/// provider's <see cref="LeaseMonitor"/>, fires <see cref="LostToken"/>, and releases once.
+/// </summary>
+internal sealed class ManagedLease : LockLease
+{
+    private readonly LockProvider _provider;
+    private readonly LeaseMonitor _monitor;
+    private readonly HeldInFlow.Entry _flow;
+    private readonly CancellationTokenSource _lost = new();
+    private readonly Lock _gate = new();
+    private readonly Guid _owner;
+    private readonly long _ttlTicks;
+    private readonly long _safeTtlTicks;
+    private readonly bool _renew;
+    private long _validUntil;
+    private long _nextRenewAt;
+    private int _version;
+    private bool _renewing;
+    private int _released;
+
+    public ManagedLease(LockProvider provider, LeaseMonitor monitor, HeldInFlow.Entry flow, string key, Guid owner, LeaseGrant grant, TimeSpan ttl, bool renew)
+        : base(key, grant.FencingToken)
+    {
+        _provider = provider;
+        _monitor = monitor;
+        _flow = flow;
+        _owner = owner;
+        _renew = renew;
+        _ttlTicks = ToTimestampTicks(ttl, monitor.Time);
+        _safeTtlTicks = _ttlTicks - ToTimestampTicks(DriftMargin(ttl), monitor.Time);
+        _validUntil = grant.RequestTimestamp + _safeTtlTicks;
+        _nextRenewAt = grant.RequestTimestamp + _ttlTicks / 3;
+    }
+
+    public LeaseIdentity Identity => new(Key, _owner, FencingToken);
+
+    public TimeSpan Ttl => TimeSpan.FromTicks(_ttlTicks * TimeSpan.TicksPerSecond / _monitor.Time.TimestampFrequency);
+
+    public override CancellationToken LostToken => _lost.Token;
+
+    public bool IsReleased => Volatile.Read(ref _released) != 0;
+
+    /// <summary>
+    /// How much earlier than the store's TTL the holder stops trusting its lease: clocks drift, and a timer
+    /// fires late. 1 % of the TTL plus 2 ms, as Redlock reasons.
+    /// </summary>
+    internal static TimeSpan DriftMargin(TimeSpan ttl) => TimeSpan.FromTicks(ttl.Ticks / 100) + TimeSpan.FromMilliseconds(2);
+
+    private static long ToTimestampTicks(TimeSpan span, TimeProvider time) => (long)(span.Ticks * (double)time.TimestampFrequency / TimeSpan.TicksPerSecond);
+
+    /// <summary>Starts the lease's life on the monitor; the lease may already be lost if the grant came late.</summary>
+    public void Start()
+    {
+        Reschedule(_monitor.Time.GetTimestamp());
+    }
+
+    public bool IsScheduledAs(int version) => Volatile.Read(ref _version) == version && !IsReleased;
+
+    private void Reschedule(long now)
+    {
+        long due;
+        int version;
+        lock (_gate)
+        {
+            if (IsReleased || _lost.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (now >= _validUntil)
+            {
+                due = -1;
+                version = 0;
+            }
+            else
+            {
+                due = _renew && !_renewing ? Math.Min(_nextRenewAt, _validUntil) : _validUntil;
+                version = ++_version;
+            }
+        }
+
+        if (due < 0)
+        {
+            MarkLost(null);
+            return;
+        }
+
+        _monitor.Schedule(this, version, due);
+    }
+
+    /// <summary>Called by the monitor when this lease's entry is due.</summary>
+    public void OnDue(int version, long now)
+    {
+        bool renewNow;
+        lock (_gate)
+        {
+            if (version != _version || IsReleased)
+            {
+                return;
+            }
+
+            if (now >= _validUntil)
+            {
+                renewNow = false;
+            }
+            else
+            {
+                renewNow = _renew && !_renewing && now >= _nextRenewAt;
+                if (renewNow)
+                {
+                    _renewing = true;
+                }
+            }
+        }
+
+        if (!renewNow)
+        {
+            Reschedule(now);
+            return;
+        }
+
+        // Keep watching the validity while the renewal is in flight: a store that hangs must not stop LostToken.
+        Reschedule(now);
+        _ = RenewInBackgroundAsync();
+    }
+
+    private async Task RenewInBackgroundAsync()
+    {
+        var started = _monitor.Time.GetTimestamp();
+        try
+        {
+            var renewed = await RenewCoreAsync(started, CancellationToken.None);
+            if (renewed)
+            {
+                _provider.Telemetry.Renewed(this);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The store did not answer: try again soon, until the local validity runs out.
+            _provider.Telemetry.RenewFailed(this, ex);
+            lock (_gate)
+            {
+                var retryIn = Math.Max(_ttlTicks / 10, ToTimestampTicks(TimeSpan.FromMilliseconds(20), _monitor.Time));
+                _nextRenewAt = _monitor.Time.GetTimestamp() + retryIn;
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _renewing = false;
+            }
+
+            Reschedule(_monitor.Time.GetTimestamp());
+        }
+    }
+
+    /// <returns>Whether the store confirmed the renewal; a refusal marks the lease lost.</returns>
+    private async ValueTask<bool> RenewCoreAsync(long started, CancellationToken cancellationToken)
+    {
+        if (IsReleased || IsLost)
+        {
+            return false;
+        }
+
+        var renewed = await _provider.RenewInStoreAsync(Identity, Ttl, cancellationToken);
+        if (!renewed)
+        {
+            MarkLost(null);
+            return false;
+        }
+
+        lock (_gate)
+        {
+            _validUntil = Math.Max(_validUntil, started + _safeTtlTicks);
+            _nextRenewAt = Math.Max(_nextRenewAt, started + _ttlTicks / 3);
+        }
+
+        return !IsLost;
+    }
+
+    public override async ValueTask<bool> RenewAsync(CancellationToken cancellationToken = default)
+    {
+        var renewed = await RenewCoreAsync(_monitor.Time.GetTimestamp(), cancellationToken);
+        if (renewed)
+        {
+            Reschedule(_monitor.Time.GetTimestamp());
+        }
+
+        return renewed;
+    }
+
+    private void MarkLost(Exception? cause)
+    {
+        if (IsReleased || _lost.IsCancellationRequested)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _version++;
+        }
+
+        _provider.Telemetry.Lost(this, cause);
+        // CancelAsync runs the callbacks off this thread: a slow callback must not stall the monitor.
+        _ = _lost.CancelAsync();
+    }
+
+    public override async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _version++;
+        }
+
+        _flow.Leave();
+        _provider.Telemetry.Released(this);
+        try
+        {
+            await _provider.ReleaseInStoreAsync(Identity, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The lease ends by its TTL; a failed release must never hide the body's own exception.
+            _provider.Telemetry.ReleaseFailed(this, ex);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Locking;
+
+/// <summary>
+/// The lease lifecycle every store shares: argument checks, same-flow reentrancy detection, the local
+/// validity clock, renewal on one scheduler, release of acquires that completed after the caller gave up,
+/// logging and metrics. A store implements only the three store operations.
+/// </summary>
+public abstract class LockProvider : ILockProvider, IAsyncDisposable
+{
+    /// <summary>The longest key, in UTF-8 bytes.</summary>
+    public const int MaxKeyBytes = 1024;
+
+    private readonly LeaseMonitor _monitor;
+    private int _disposed;
+
+    /// <summary>Creates the provider.</summary>
+    /// <param name="storeName">A short name of the store for logs and metrics ("redis", "orleans").</param>
+    /// <param name="logger">Where failures to renew or release are logged.</param>
+    /// <param name="timeProvider">The clock of the local validity and of renewal; <see cref="TimeProvider.System"/> by default.</param>
+    protected LockProvider(string storeName, ILogger? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(storeName);
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        Telemetry = new LockTelemetry(storeName, logger ?? NullLogger.Instance);
+        _monitor = new LeaseMonitor(TimeProvider);
+    }
+
+    /// <summary>The clock of this provider.</summary>
+    protected TimeProvider TimeProvider { get; }
+
+    internal LockTelemetry Telemetry { get; }
+
+    /// <inheritdoc />
+    public ValueTask<LockLease?> TryAcquireAsync(string key, LockOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        // Not async up to here: the flow mark must land in the caller's execution context.
+        options ??= LockOptions.Default;
+        Validate(key, options);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var flow = HeldInFlow.Enter(this, key);
+        return AcquireCoreAsync(key, options, flow, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LockLease> AcquireAsync(string key, LockOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= LockOptions.Default;
+        var started = TimeProvider.GetTimestamp();
+        var lease = TryAcquireAsync(key, options, cancellationToken);
+        if (!lease.IsCompletedSuccessfully)
+        {
+            return OrThrowAsync(lease, key, started);
+        }
+
+        return lease.Result is { } held
+            ? ValueTask.FromResult(held)
+            : ValueTask.FromException<LockLease>(new LockNotAcquiredException(key, TimeProvider.GetElapsedTime(started)));
+    }
+
+    private async ValueTask<LockLease> OrThrowAsync(ValueTask<LockLease?> pending, string key, long started)
+        => await pending ?? throw new LockNotAcquiredException(key, TimeProvider.GetElapsedTime(started));
+
+    private async ValueTask<LockLease?> AcquireCoreAsync(string key, LockOptions options, HeldInFlow.Entry flow, CancellationToken cancellationToken)
+    {
+        var request = new LeaseRequest(key, OwnerToken.New(), options.Ttl, options.Wait);
+        var started = TimeProvider.GetTimestamp();
+        using var activity = LockTelemetry.StartAcquire(Telemetry.StoreName, key);
+        ManagedLease? lease = null;
+        try
+        {
+            LeaseGrant? grant;
+            try
+            {
+                grant = await AcquireInStoreAsync(request, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not (LockException or OperationCanceledException or ArgumentException or ObjectDisposedException))
+            {
+                throw new LockStoreUnavailableException(key, ex);
+            }
+
+            if (grant is not { } granted)
+            {
+                Telemetry.NotAcquired(key, TimeProvider.GetElapsedTime(started), activity);
+                return null;
+            }
+
+            lease = new ManagedLease(this, _monitor, flow, key, request.Owner, granted, options.Ttl, options.Renew);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The caller gave up while the grant was on its way: never leak it to its TTL.
+                await lease.ReleaseAsync(CancellationToken.None);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            Telemetry.Acquired(lease, TimeProvider.GetElapsedTime(started), activity);
+            lease.Start();
+            return lease;
+        }
+        catch (Exception ex)
+        {
+            if (lease is null)
+            {
+                flow.Leave();
+            }
+
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Acquires the lease in the store, waiting up to <see cref="LeaseRequest.Wait"/> for a busy key.
+    /// </summary>
+    /// <returns>The grant, or <see langword="null"/> when the key was still busy after the wait.</returns>
+    /// <remarks>
+    /// When this throws (cancelled, store unreachable), no lease may be left in the store: a request whose answer
+    /// is abandoned must release what it may have been granted. Any exception that is not a
+    /// <see cref="LockException"/> or a cancellation reaches the caller as <see cref="LockStoreUnavailableException"/>.
+    /// </remarks>
+    protected abstract ValueTask<LeaseGrant?> AcquireInStoreAsync(LeaseRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Extends the lease to <paramref name="ttl"/> from now if <see cref="LeaseIdentity.Owner"/> still holds it.</summary>
+    /// <returns><see langword="false"/> when the lease is gone; throws when the store cannot say.</returns>
+    protected internal abstract ValueTask<bool> RenewInStoreAsync(LeaseIdentity lease, TimeSpan ttl, CancellationToken cancellationToken);
+
+    /// <summary>Ends the lease if <see cref="LeaseIdentity.Owner"/> still holds it, and wakes the key's waiters.</summary>
+    protected internal abstract ValueTask ReleaseInStoreAsync(LeaseIdentity lease, CancellationToken cancellationToken);
+
+    /// <summary>Records that an acquire found its key held by another owner (the contention metric).</summary>
+    protected void RecordContention(string key) => Telemetry.Contended(key);
+
+    private static void Validate(string key, LockOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            throw new ArgumentException($"A lock key must contain a non-white-space character; it was '{key}'.", nameof(key));
+        }
+
+        if (key.Length > MaxKeyBytes / 3 && Encoding.UTF8.GetByteCount(key) > MaxKeyBytes)
+        {
+            throw new ArgumentException($"A lock key may be at most {MaxKeyBytes} UTF-8 bytes; '{key[..40]}...' has {Encoding.UTF8.GetByteCount(key)}.", nameof(key));
+        }
+
+        options.Validate();
+    }
+
+    /// <summary>Stops renewal and releases every lease still held through this provider.</summary>
+    public virtual async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var held = _monitor.Snapshot();
+        _monitor.Dispose();
+        foreach (var lease in held)
+        {
+            await lease.ReleaseAsync(CancellationToken.None);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}
