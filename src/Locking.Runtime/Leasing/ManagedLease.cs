@@ -12,6 +12,7 @@ internal sealed class ManagedLease : LockLease
     private readonly CancellationTokenSource _lost = new();
     private readonly Lock _gate = new();
     private readonly Guid _owner;
+    private readonly TimeSpan _ttl;
     private readonly long _ttlTicks;
     private readonly long _safeTtlTicks;
     private readonly bool _renew;
@@ -20,6 +21,7 @@ internal sealed class ManagedLease : LockLease
     private int _version;
     private bool _renewing;
     private int _released;
+    private int _lostOnce;
 
     public ManagedLease(LockProvider provider, LeaseMonitor monitor, HeldInFlow.Entry flow, string key, Guid owner, LeaseGrant grant, TimeSpan ttl, bool renew)
         : base(key, grant.FencingToken)
@@ -29,6 +31,7 @@ internal sealed class ManagedLease : LockLease
         _flow = flow;
         _owner = owner;
         _renew = renew;
+        _ttl = ttl;
         _ttlTicks = ToTimestampTicks(ttl, monitor.Time);
         _safeTtlTicks = _ttlTicks - ToTimestampTicks(DriftMargin(ttl), monitor.Time);
         _validUntil = grant.RequestTimestamp + _safeTtlTicks;
@@ -37,7 +40,7 @@ internal sealed class ManagedLease : LockLease
 
     public LeaseIdentity Identity => new(Key, _owner, FencingToken);
 
-    public TimeSpan Ttl => TimeSpan.FromTicks(_ttlTicks * TimeSpan.TicksPerSecond / _monitor.Time.TimestampFrequency);
+    public TimeSpan Ttl => _ttl;
 
     public override CancellationToken LostToken => _lost.Token;
 
@@ -196,7 +199,7 @@ internal sealed class ManagedLease : LockLease
 
     private void MarkLost(Exception? cause)
     {
-        if (IsReleased || _lost.IsCancellationRequested)
+        if (IsReleased || Interlocked.Exchange(ref _lostOnce, 1) != 0)
         {
             return;
         }
