@@ -2,7 +2,8 @@
 # Every ```csharp block of README.md and docs/**/*.md compiles, with the generator and analyzers on.
 #
 # Each block becomes one C# file of a scratch project (artifacts/docs-check, git-ignored) that references the
-# Locking projects, inside a namespace of its own so that blocks may reuse type names. Statements that stand at
+# Locking projects; the blocks of one page share a namespace of their own (a page reads as one program, and
+# pages may reuse type names). Statements that stand at
 # the top of a block are wrapped in a method; `using` directives are hoisted. #line directives point every
 # diagnostic back at the Markdown line it came from.
 #
@@ -38,7 +39,7 @@ for page in "${docs[@]}"; do
           text[i] = ""
         }
       }
-      printf "#line default\nnamespace DocsCheck.%s;\n", name > file
+      printf "#line default\nnamespace DocsCheck.%s;\n", prefix > file
       # Leading statements (until the first declaration at column 0) go into a method.
       first_decl = count + 1
       for (i = 1; i <= count; i++) {
@@ -60,8 +61,12 @@ for page in "${docs[@]}"; do
       printf "%s\t%d\t%d\t%s\n", page, start + 1, start + count, expect >> (out "/blocks.tsv")
     }
     /^[ \t]*```/ && inside { inside = 0; if (!skip) flush(); skip = 0; marker_expect = ""; next }
-    /^```(csharp|cs|c#)[ \t]*$/ && !inside { inside = 1; start = NR; count = 0; skip = pending_skip; marker_expect = pending_expect; pending_skip = 0; pending_expect = ""; next }
-    inside { text[++count] = $0; next }
+    /^[ \t]*```(csharp|cs|c#)[ \t]*$/ && !inside {
+      inside = 1; start = NR; count = 0; skip = pending_skip; marker_expect = pending_expect; pending_skip = 0; pending_expect = ""
+      match($0, /^[ \t]*/); indent = RLENGTH   # a block inside a list item is indented as a whole
+      next
+    }
+    inside { line = $0; if (substr(line, 1, indent) ~ /^[ \t]*$/) line = substr(line, indent + 1); text[++count] = line; next }
     /<!--[ \t]*docs-check:[ \t]*skip[ \t]*-->/ { pending_skip = 1; next }
     /<!--[ \t]*docs-check:[ \t]*expect[ \t]/ { s = $0; sub(/.*expect[ \t]+/, "", s); sub(/[ \t]*-->.*/, "", s); gsub(/,/, " ", s); pending_expect = s; next }
     /[^ \t]/ { pending_skip = 0; pending_expect = "" }
