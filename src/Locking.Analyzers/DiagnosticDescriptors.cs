@@ -15,7 +15,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor LeaseNotReleased = Create(
         "LOCK001", "Lease is not released on every path",
-        "The lease on '{0}' is not released on every path; use 'await using' so it is released even when an exception is thrown",
+        "The lease on {0} {1}; use 'await using' so it is released on every path, also when an exception is thrown",
         Reliability, DiagnosticSeverity.Warning,
         "A lease that is never released keeps the key busy until its TTL runs out, and with auto-renewal on, never.");
 
