@@ -4,8 +4,8 @@
 #   - the package carries the generator, analyzers and code fixes, its metadata, and no build-only dependency;
 #   - the [Exclusive] wrapper is generated and the program runs against a real redis-server;
 #   - the build reports LOCK002 for the classic non-owner delete, with its help link.
-# A private NuGet cache and a source mapping that takes Locking* only from the scratch feed make sure a stale
-# package from an earlier run can never stand in for the one just packed.
+# A private NuGet cache and a version of this run's own (the repository's version with a -check.TIMESTAMP
+# suffix) make sure that no stale package, from an earlier run or from any feed, stands in for the one just packed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source tests/checks/lib/redis-server.bash
@@ -18,21 +18,20 @@ export NUGET_PACKAGES="$scratch/packages"
 failures=0
 fail() { echo "package.sh: $*" >&2; failures=$((failures + 1)); }
 
+version="$(dotnet msbuild src/Locking.Runtime/Locking.Runtime.csproj -getProperty:Version)-check.$(date +%Y%m%d%H%M%S)"
 for project in src/Locking.Runtime/Locking.Runtime.csproj src/Locking.Grains/Locking.Grains.csproj; do
-  if ! dotnet pack "$project" -c Release -o "$feed" -nologo -v q > "$scratch/pack.log" 2>&1; then
+  if ! dotnet pack "$project" -c Release -o "$feed" -p:PackageVersion="$version" -nologo -v q > "$scratch/pack.log" 2>&1; then
     cat "$scratch/pack.log" >&2
     echo "package.sh: dotnet pack $project failed." >&2
     exit 1
   fi
 done
 
-locking=$(ls "$feed"/Locking.[0-9]*.nupkg 2>/dev/null | head -n 1)
-orleans=$(ls "$feed"/Locking.Orleans.[0-9]*.nupkg 2>/dev/null | head -n 1)
-[ -n "$locking" ] || { echo "package.sh: no Locking package was produced." >&2; exit 1; }
-[ -n "$orleans" ] || fail "no Locking.Orleans package was produced"
-version=$(basename "$locking" .nupkg)
-version=${version#Locking.}
-for package in "$locking" "$orleans"; do
+locking="$feed/Locking.$version.nupkg"
+orleans="$feed/Locking.Orleans.$version.nupkg"
+[ -f "$locking" ] || { echo "package.sh: no Locking $version package was produced." >&2; ls "$feed" >&2; exit 1; }
+[ -f "$orleans" ] || { fail "no Locking.Orleans $version package was produced"; orleans=""; }
+for package in "$locking" ${orleans:+"$orleans"}; do
   [ -f "${package%.nupkg}.snupkg" ] || fail "no symbols package next to $(basename "$package")"
 done
 
@@ -62,15 +61,6 @@ cat > "$app/NuGet.config" <<CONFIG
   <packageSources>
     <add key="locking-scratch" value="$feed" />
   </packageSources>
-  <packageSourceMapping>
-    <packageSource key="locking-scratch">
-      <package pattern="Locking" />
-      <package pattern="Locking.*" />
-    </packageSource>
-    <packageSource key="nuget.org">
-      <package pattern="*" />
-    </packageSource>
-  </packageSourceMapping>
 </configuration>
 CONFIG
 echo '<Project />' > "$app/Directory.Build.props"
