@@ -9,9 +9,27 @@ internal static class DiagnosticDescriptors
     private const string Usage = "Usage";
     private const string HelpLinkBase = "https://github.com/locking-dotnet/locking/blob/main/docs/diagnostics/";
 
-    private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity, string description)
+    private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity, string description,
+        bool compilationEnd = false)
         => new(id, title, message, category, severity, isEnabledByDefault: true, description: description, helpLinkUri: HelpLinkBase + id + ".md",
-            customTags: severity == DiagnosticSeverity.Error ? new[] { WellKnownDiagnosticTags.NotConfigurable } : System.Array.Empty<string>());
+            customTags: CustomTags(severity, compilationEnd));
+
+    private static string[] CustomTags(DiagnosticSeverity severity, bool compilationEnd)
+    {
+        var tags = new System.Collections.Generic.List<string>();
+        if (severity == DiagnosticSeverity.Error)
+        {
+            tags.Add(WellKnownDiagnosticTags.NotConfigurable);
+        }
+
+        if (compilationEnd)
+        {
+            // Reported once the whole compilation is seen: the IDE shows it in full-solution analysis.
+            tags.Add(WellKnownDiagnosticTags.CompilationEnd);
+        }
+
+        return tags.ToArray();
+    }
 
     public static readonly DiagnosticDescriptor LeaseNotReleased = Create(
         "LOCK001", "Lease is not released on every path",
@@ -89,5 +107,6 @@ internal static class DiagnosticDescriptors
         "LOCK013", "Locks taken in inconsistent order",
         "'{0}' takes lock '{1}' then '{2}', but '{3}' takes them in the opposite order: the two can deadlock",
         Reliability, DiagnosticSeverity.Warning,
-        "Two methods that nest the same two locks in opposite orders can each hold one and wait for the other.");
+        "Two methods that nest the same two locks in opposite orders can each hold one and wait for the other.",
+        compilationEnd: true);
 }
