@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Locking;
+
+/// <summary>
+/// Chooses the lease store of <see cref="LockingServiceCollectionExtensions.AddLocking"/>: <c>UseRedis(...)</c> here,
+/// <c>UseOrleans()</c> in the Orleans package, or <see cref="UseProvider{TProvider}"/> for any other store.
+/// </summary>
+public sealed class LockingBuilder
+{
+    /// <summary>Creates the builder over <paramref name="services"/>.</summary>
+    public LockingBuilder(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        Services = services;
+    }
+
+    /// <summary>The service collection the store is registered in.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>
+    /// Registers <typeparamref name="TProvider"/> as a singleton and as the <see cref="ILockProvider"/>, replacing a
+    /// store chosen before.
+    /// </summary>
+    public LockingBuilder UseProvider<TProvider>(Func<IServiceProvider, TProvider> factory)
+        where TProvider : class, ILockProvider
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.RemoveAll<TProvider>();
+        Services.AddSingleton(factory);
+        Services.Replace(ServiceDescriptor.Singleton<ILockProvider>(static services => services.GetRequiredService<TProvider>()));
+        return this;
+    }
+}
+
+/// <summary>Registers Locking in a service collection.</summary>
+public static class LockingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers an <see cref="ILockProvider"/> singleton, configured by <paramref name="configure"/>, for example
+    /// <c>services.AddLocking(locking => locking.UseRedis("localhost:6379"))</c>.
+    /// </summary>
+    public static IServiceCollection AddLocking(this IServiceCollection services, Action<LockingBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        var builder = new LockingBuilder(services);
+        configure(builder);
+        if (!services.Any(static service => service.ServiceType == typeof(ILockProvider)))
+        {
+            throw new InvalidOperationException(
+                "AddLocking registered no lock store: call UseRedis(...) or UseOrleans() on the builder, for example " +
+                "services.AddLocking(locking => locking.UseRedis(\"localhost:6379\")).");
+        }
+
+        return services;
+    }
+}

@@ -1,0 +1,619 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Locking;
+
+/// <summary>
+/// Leases in Redis: on one server (or a cluster, or a primary with replicas) through one connection, or on several
+/// independent primaries with the Redlock quorum.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every store operation is one Lua script and one round trip: acquire (SET NX PX plus a fencing token; when the
+/// key is held it answers the holder's remaining TTL), renew (compare owner, then PEXPIRE) and release (compare owner,
+/// then DEL and PUBLISH a release notice). The lease of key K lives in <c>{prefix}{K}</c> and its fencing counter in
+/// <c>{prefix}{K}:fence</c>, one cluster slot.
+/// </para>
+/// <para>
+/// Fencing tokens are the larger of the key's last token + 1 and the server clock in microseconds, so they keep
+/// increasing after FLUSHALL or a restart that lost the data, as long as the server clock does not step back
+/// further than the time between the two acquires. The counter expires
+/// <see cref="RedisLockProviderOptions.FencingCounterRetention"/> after its lease: no key is kept forever.
+/// With Redlock the token is the largest of the quorum's tokens. Any two quorums share a server, but the servers'
+/// clocks differ, so there tokens increase only when consecutive acquires are further apart than the servers'
+/// clock skew; a resource that needs strict fencing should use one primary (or the Orleans store).
+/// </para>
+/// <para>
+/// Waiting costs no polling: a waiter sleeps until a release notice for its key (one pub/sub subscription per
+/// provider) or until the holder's TTL would end, whichever comes first. Waiters in one process queue FIFO per key,
+/// and only the first of them asks Redis.
+/// </para>
+/// </remarks>
+public sealed partial class RedisLockProvider : LockProvider
+{
+    private readonly Master[] _masters;
+    private readonly int _quorum;
+    private readonly RedisLockProviderOptions _options;
+    private readonly RedisKeyspace _keyspace;
+    private readonly RedisWaitQueues _waiters;
+    private readonly ILogger _logger;
+    private readonly long _counterRetentionMs;
+    private readonly Lock _subscribeGate = new();
+    private Task? _subscribed;
+    private long _acquireAttempts;
+
+    /// <summary>Creates a provider on one Redis deployment (a server, a primary with replicas, or a cluster).</summary>
+    /// <param name="connection">The connection; the provider does not dispose it.</param>
+    /// <param name="options">Key prefix and timeouts; <see cref="RedisLockProviderOptions.Default"/> when null.</param>
+    /// <param name="logger">Where failures to renew or release are logged.</param>
+    /// <param name="timeProvider">The clock of lease validity, renewal and waits; <see cref="TimeProvider.System"/> when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="connection"/> is null.</exception>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it and its value.</exception>
+    public RedisLockProvider(IConnectionMultiplexer connection, RedisLockProviderOptions? options = null, ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this([connection ?? throw new ArgumentNullException(nameof(connection))], nameof(connection), options, logger, timeProvider)
+    {
+    }
+
+    /// <summary>
+    /// Creates a provider on several independent Redis primaries (not replicas of each other) with the Redlock
+    /// algorithm: a lease is granted when a majority (N/2+1) granted it within its TTL less the time spent and a
+    /// clock drift margin, and is released on every primary when the majority was not reached.
+    /// </summary>
+    /// <param name="independentMasters">One connection per primary; the provider does not dispose them.</param>
+    /// <param name="options">Key prefix and timeouts; <see cref="RedisLockProviderOptions.Default"/> when null.</param>
+    /// <param name="logger">Where failures to renew or release are logged.</param>
+    /// <param name="timeProvider">The clock of lease validity, renewal and waits; <see cref="TimeProvider.System"/> when null.</param>
+    /// <exception cref="ArgumentException">The list is empty, holds null, or holds one connection twice; or an option is invalid.</exception>
+    public RedisLockProvider(IReadOnlyList<IConnectionMultiplexer> independentMasters, RedisLockProviderOptions? options = null, ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(independentMasters, nameof(independentMasters), options, logger, timeProvider)
+    {
+    }
+
+    private RedisLockProvider(IReadOnlyList<IConnectionMultiplexer> connections, string parameterName, RedisLockProviderOptions? options, ILogger? logger, TimeProvider? timeProvider)
+        : base("redis", logger, timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(connections, parameterName);
+        if (connections.Count == 0)
+        {
+            throw new ArgumentException("At least one Redis connection is needed; the list was empty.", parameterName);
+        }
+
+        _options = (options ?? RedisLockProviderOptions.Default).Validated();
+        _masters = new Master[connections.Count];
+        for (var i = 0; i < connections.Count; i++)
+        {
+            var connection = connections[i] ?? throw new ArgumentException($"Connection {i} of {connections.Count} is null.", parameterName);
+            for (var j = 0; j < i; j++)
+            {
+                if (ReferenceEquals(_masters[j].Connection, connection))
+                {
+                    throw new ArgumentException($"Connections {j} and {i} are the same object; Redlock needs independent primaries.", parameterName);
+                }
+            }
+
+            _masters[i] = new Master(connection, connection.GetDatabase(_options.Database));
+        }
+
+        _quorum = _masters.Length / 2 + 1;
+        _keyspace = new RedisKeyspace(_options.KeyPrefix);
+        _waiters = new RedisWaitQueues(TimeProvider);
+        _logger = logger ?? NullLogger.Instance;
+        _counterRetentionMs = (long)_options.FencingCounterRetention.TotalMilliseconds;
+    }
+
+    /// <summary>The options in use.</summary>
+    public RedisLockProviderOptions Options => _options;
+
+    /// <summary>How many acquire requests this provider sent (each one round trip, to every primary with Redlock).</summary>
+    internal long AcquireAttempts => Interlocked.Read(ref _acquireAttempts);
+
+    internal RedisKeyspace Keyspace => _keyspace;
+
+    /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    protected override async ValueTask<LeaseGrant?> AcquireInStoreAsync(LeaseRequest request, CancellationToken cancellationToken)
+    {
+        var lockKey = _keyspace.LockKey(request.Key);
+        var owner = OwnerValue(request.Owner);
+        var ttlMs = ToMilliseconds(request.Ttl);
+        var deadline = Deadline(request.Wait);
+
+        // Try at once unless tasks of this process already wait for the key: those go first.
+        if (!_waiters.HasWaiters(lockKey))
+        {
+            var attempt = await AttemptAsync(request.Key, lockKey, owner, ttlMs, deadline, cancellationToken).ConfigureAwait(false);
+            if (attempt.Granted)
+            {
+                return new LeaseGrant(attempt.FencingToken, attempt.SentAt);
+            }
+
+            RecordContention(request.Key);
+            if (request.Wait == TimeSpan.Zero || TimeProvider.GetTimestamp() >= deadline)
+            {
+                return null;
+            }
+        }
+        else
+        {
+            RecordContention(request.Key);
+        }
+
+        return await WaitInLineAsync(request, lockKey, owner, ttlMs, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<LeaseGrant?> WaitInLineAsync(LeaseRequest request, string lockKey, RedisValue owner, long ttlMs, long deadline, CancellationToken cancellationToken)
+    {
+        await EnsureSubscribedAsync(deadline, cancellationToken).ConfigureAwait(false);
+        var waiter = _waiters.Enqueue(lockKey);
+        var leftAsHolder = false;
+        try
+        {
+            while (true)
+            {
+                waiter.Arm();
+                if (!waiter.IsHead)
+                {
+                    // Behind others of this process: the one ahead wakes this one when it leaves the line.
+                    if (!await waiter.SleepAsync(deadline, cancellationToken).ConfigureAwait(false))
+                    {
+                        return null;
+                    }
+
+                    continue;
+                }
+
+                if (waiter.LocalHolderUntil is { } heldUntil && TimeProvider.GetTimestamp() < heldUntil)
+                {
+                    // The previous head of this line holds the lease: sleep until it releases it (or it would have expired).
+                    if (!await waiter.SleepAsync(Math.Min(heldUntil, deadline), cancellationToken).ConfigureAwait(false)
+                        && TimeProvider.GetTimestamp() >= deadline)
+                    {
+                        return await LastAttemptAsync().ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                var attempt = await AttemptAsync(request.Key, lockKey, owner, ttlMs, deadline, cancellationToken).ConfigureAwait(false);
+                if (attempt.Granted)
+                {
+                    _waiters.Leave(waiter, request.Owner, attempt.SentAt + ToTimestampTicks(request.Ttl));
+                    leftAsHolder = true;
+                    return new LeaseGrant(attempt.FencingToken, attempt.SentAt);
+                }
+
+                if (TimeProvider.GetTimestamp() >= deadline)
+                {
+                    return null;
+                }
+
+                // Sleep until a release notice or until the holder's lease would end, then look again.
+                var wakeAt = attempt.HolderRemaining is { } remaining
+                    ? TimeProvider.GetTimestamp() + ToTimestampTicks(remaining + TimeSpan.FromMilliseconds(1))
+                    : long.MaxValue;
+                await waiter.SleepAsync(Math.Min(wakeAt, deadline), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (!leftAsHolder)
+            {
+                _waiters.Leave(waiter);
+            }
+        }
+
+        async ValueTask<LeaseGrant?> LastAttemptAsync()
+        {
+            var last = await AttemptAsync(request.Key, lockKey, owner, ttlMs, deadline, cancellationToken).ConfigureAwait(false);
+            if (!last.Granted)
+            {
+                return null;
+            }
+
+            _waiters.Leave(waiter, request.Owner, last.SentAt + ToTimestampTicks(request.Ttl));
+            leftAsHolder = true;
+            return new LeaseGrant(last.FencingToken, last.SentAt);
+        }
+    }
+
+    /// <summary>One acquire round trip (to every primary with Redlock), bounded by the wait budget.</summary>
+    private ValueTask<Attempt> AttemptAsync(string key, string lockKey, RedisValue owner, long ttlMs, long deadline, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _acquireAttempts);
+        return _masters.Length == 1
+            ? AttemptOnOneAsync(key, lockKey, owner, ttlMs, deadline, cancellationToken)
+            : AttemptOnQuorumAsync(key, lockKey, owner, ttlMs, deadline, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Attempt> AttemptOnOneAsync(string key, string lockKey, RedisValue owner, long ttlMs, long deadline, CancellationToken cancellationToken)
+    {
+        var master = _masters[0];
+        var sentAt = TimeProvider.GetTimestamp();
+        var call = RedisLeaseScripts.AcquireAsync(master.Database, lockKey, owner, ttlMs, _counterRetentionMs);
+        if (!call.IsCompleted && (deadline != long.MaxValue || cancellationToken.CanBeCanceled))
+        {
+            var bound = AttemptBound(deadline);
+            try
+            {
+                await call.WaitAsync(bound, TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!call.IsCompleted && ex is TimeoutException or OperationCanceledException)
+            {
+                // The answer is abandoned: if it turns out to be a grant, give the lease back at once.
+                ReleaseIfGrantedLater(call, master, key, lockKey, owner);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw NoAnswer($"Redis did not answer an acquire of '{key}' within {bound.TotalMilliseconds:0} ms.");
+            }
+        }
+
+        var result = await call.ConfigureAwait(false);
+        return new Attempt(result.Granted ? result.FencingToken : 0, result.HolderRemaining, sentAt);
+    }
+
+    private async ValueTask<Attempt> AttemptOnQuorumAsync(string key, string lockKey, RedisValue owner, long ttlMs, long deadline, CancellationToken cancellationToken)
+    {
+        var sentAt = TimeProvider.GetTimestamp();
+        var calls = new Task<RedisLeaseScripts.AcquireResult>[_masters.Length];
+        for (var i = 0; i < calls.Length; i++)
+        {
+            calls[i] = RedisLeaseScripts.AcquireAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs);
+        }
+
+        var bound = AttemptBound(deadline);
+        try
+        {
+            await Task.WhenAll(calls).WaitAsync(bound, TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Some primaries failed or did not answer in time: counted below.
+        }
+
+        int granted = 0, busy = 0, failed = 0;
+        long token = 0;
+        TimeSpan? holderRemaining = null;
+        Exception? firstError = null;
+        for (var i = 0; i < calls.Length; i++)
+        {
+            var call = calls[i];
+            if (call.IsCompletedSuccessfully)
+            {
+                var result = call.Result;
+                if (result.Granted)
+                {
+                    granted++;
+                    token = Math.Max(token, result.FencingToken);
+                }
+                else
+                {
+                    busy++;
+                    if (result.HolderRemaining is { } remaining && (holderRemaining is null || remaining < holderRemaining))
+                    {
+                        holderRemaining = remaining;
+                    }
+                }
+            }
+            else
+            {
+                failed++;
+                firstError ??= call.IsFaulted
+                    ? call.Exception!.InnerException
+                    : NoAnswer($"Redis primary {i} did not answer an acquire of '{key}' within {bound.TotalMilliseconds:0} ms.");
+                if (!call.IsCompleted)
+                {
+                    ReleaseIfGrantedLater(call, _masters[i], key, lockKey, owner);
+                }
+            }
+        }
+
+        var elapsed = TimeProvider.GetElapsedTime(sentAt);
+        var ttl = TimeSpan.FromMilliseconds(ttlMs);
+        if (!cancellationToken.IsCancellationRequested && granted >= _quorum && elapsed < ttl - ManagedLease.DriftMargin(ttl))
+        {
+            return new Attempt(token, null, sentAt);
+        }
+
+        if (granted > 0)
+        {
+            // No quorum (or it came too late to be worth anything): give back what was granted, on every primary.
+            LogQuorumMissed(_logger, key, granted, _masters.Length, failed);
+            await ReleaseOnAllAsync(lockKey, owner).ConfigureAwait(false);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (failed > _masters.Length - _quorum)
+        {
+            throw firstError is RedisException redisError
+                ? redisError
+                : new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, $"Only {_masters.Length - failed} of {_masters.Length} Redis primaries answered; the quorum is {_quorum}.", firstError, CommandStatus.Unknown);
+        }
+
+        if (busy == 0 || granted > 0)
+        {
+            // Split between contenders or too slow: retry after a short random pause, so contenders fall out of step.
+            holderRemaining = TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10));
+        }
+
+        return new Attempt(0, holderRemaining, sentAt);
+    }
+
+    private TimeSpan AttemptBound(long deadline)
+    {
+        if (deadline == long.MaxValue)
+        {
+            return Timeout.InfiniteTimeSpan;
+        }
+
+        var remaining = TimeProvider.GetElapsedTime(TimeProvider.GetTimestamp(), deadline);
+        return remaining > _options.StoreTimeout ? remaining : _options.StoreTimeout;
+    }
+
+    private void ReleaseIfGrantedLater(Task<RedisLeaseScripts.AcquireResult> call, Master master, string key, string lockKey, RedisValue owner)
+    {
+        _ = call.ContinueWith(
+            async (answered, _) =>
+            {
+                if (answered.IsCompletedSuccessfully && answered.Result.Granted)
+                {
+                    try
+                    {
+                        await RedisLeaseScripts.ReleaseAsync(master.Database, lockKey, owner, _keyspace.ReleaseChannelName).ConfigureAwait(false);
+                        LogAbandonedGrantReleased(_logger, key);
+                    }
+                    catch (Exception ex) when (ex is RedisException or TimeoutException)
+                    {
+                        LogAbandonedGrantNotReleased(_logger, ex, key);
+                    }
+                }
+            },
+            null,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    private async Task ReleaseOnAllAsync(string lockKey, RedisValue owner)
+    {
+        var calls = new Task<bool>[_masters.Length];
+        for (var i = 0; i < calls.Length; i++)
+        {
+            calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName);
+        }
+
+        try
+        {
+            await Task.WhenAll(calls).WaitAsync(_options.StoreTimeout, TimeProvider).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // A primary that did not take the release lets the lease expire by its TTL.
+        }
+    }
+
+    /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    protected internal override async ValueTask<bool> RenewInStoreAsync(LeaseIdentity lease, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        var lockKey = _keyspace.LockKey(lease.Key);
+        var owner = OwnerValue(lease.Owner);
+        var ttlMs = ToMilliseconds(ttl);
+        if (_masters.Length == 1)
+        {
+            return await RedisLeaseScripts.RenewAsync(_masters[0].Database, lockKey, owner, ttlMs, _counterRetentionMs)
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var calls = new Task<bool>[_masters.Length];
+        for (var i = 0; i < calls.Length; i++)
+        {
+            calls[i] = RedisLeaseScripts.RenewAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs);
+        }
+
+        try
+        {
+            await Task.WhenAll(calls).WaitAsync(_options.StoreTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Counted below.
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        int renewed = 0, refused = 0;
+        Exception? firstError = null;
+        foreach (var call in calls)
+        {
+            if (!call.IsCompletedSuccessfully)
+            {
+                firstError ??= call.Exception?.InnerException;
+                continue;
+            }
+
+            if (call.Result)
+            {
+                renewed++;
+            }
+            else
+            {
+                refused++;
+            }
+        }
+
+        if (renewed >= _quorum)
+        {
+            return true;
+        }
+
+        if (refused > _masters.Length - _quorum)
+        {
+            return false;
+        }
+
+        throw firstError ?? NoAnswer($"Too few Redis primaries answered a renewal of '{lease.Key}' within {_options.StoreTimeout.TotalMilliseconds:0} ms.");
+    }
+
+    /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    protected internal override async ValueTask ReleaseInStoreAsync(LeaseIdentity lease, CancellationToken cancellationToken)
+    {
+        var lockKey = _keyspace.LockKey(lease.Key);
+        var owner = OwnerValue(lease.Owner);
+        bool released;
+        if (_masters.Length == 1)
+        {
+            var call = RedisLeaseScripts.ReleaseAsync(_masters[0].Database, lockKey, owner, _keyspace.ReleaseChannelName);
+            released = await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+        }
+        else
+        {
+            var calls = new Task<bool>[_masters.Length];
+            for (var i = 0; i < calls.Length; i++)
+            {
+                calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName);
+            }
+
+            try
+            {
+                await Task.WhenAll(calls).WaitAsync(_options.StoreTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested && calls.Any(c => c.IsCompletedSuccessfully))
+            {
+                // Released where it could be; the other primaries let the lease expire by its TTL.
+            }
+
+            released = calls.Any(c => c.IsCompletedSuccessfully && c.Result);
+        }
+
+        if (released)
+        {
+            // Hand over to this process's next waiter at once, without waiting for the notice to come back.
+            _waiters.Released(lockKey, lease.Owner);
+        }
+    }
+
+    private Task EnsureSubscribedAsync(long deadline, CancellationToken cancellationToken)
+    {
+        Task subscribed;
+        lock (_subscribeGate)
+        {
+            subscribed = _subscribed ??= SubscribeAsync();
+        }
+
+        return subscribed.IsCompletedSuccessfully ? Task.CompletedTask : AwaitSubscriptionAsync(subscribed, deadline, cancellationToken);
+    }
+
+    private async Task AwaitSubscriptionAsync(Task subscribed, long deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await subscribed.WaitAsync(AttemptBound(deadline), TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Waiters still wake when the holder's TTL ends; a later waiter subscribes again.
+            LogSubscribeFailed(_logger, ex, _keyspace.ReleaseChannelName.ToString());
+            lock (_subscribeGate)
+            {
+                if (subscribed.IsFaulted && ReferenceEquals(_subscribed, subscribed))
+                {
+                    _subscribed = null;
+                }
+            }
+        }
+    }
+
+    private async Task SubscribeAsync()
+    {
+        foreach (var master in _masters)
+        {
+            await master.Connection.GetSubscriber().SubscribeAsync(_keyspace.ReleaseChannel, OnReleaseNotice).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A release notice: the released owner (32 hex digits) followed by the lock key.</summary>
+    private void OnReleaseNotice(RedisChannel channel, RedisValue message)
+    {
+        if (message.IsNullOrEmpty)
+        {
+            return;
+        }
+
+        string text = message!;
+        if (text.Length > OwnerLength && Guid.TryParseExact(text.AsSpan(0, OwnerLength), "N", out var owner))
+        {
+            _waiters.Released(text.AsSpan(OwnerLength), owner);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync().ConfigureAwait(false);
+        _waiters.Dispose();
+        Task? subscribed;
+        lock (_subscribeGate)
+        {
+            subscribed = _subscribed;
+        }
+
+        if (subscribed is { IsCompletedSuccessfully: true })
+        {
+            foreach (var master in _masters)
+            {
+                try
+                {
+                    await master.Connection.GetSubscriber().UnsubscribeAsync(_keyspace.ReleaseChannel, OnReleaseNotice).WaitAsync(_options.StoreTimeout).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+                {
+                    // The connection is gone or going: so is the subscription.
+                }
+            }
+        }
+    }
+
+    private const int OwnerLength = 32;
+
+    private static RedisTimeoutException NoAnswer(string message) => new(CommandFlags.None, message, CommandStatus.Sent);
+
+    private static RedisValue OwnerValue(Guid owner) => owner.ToString("N");
+
+    private static long ToMilliseconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalMilliseconds));
+
+    private long ToTimestampTicks(TimeSpan span) => (long)(span.Ticks * (double)TimeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
+
+    private long Deadline(TimeSpan wait)
+    {
+        if (wait == Timeout.InfiniteTimeSpan)
+        {
+            return long.MaxValue;
+        }
+
+        var ticks = wait.Ticks * (double)TimeProvider.TimestampFrequency / TimeSpan.TicksPerSecond;
+        var now = TimeProvider.GetTimestamp();
+        return ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
+    }
+
+    private sealed record Master(IConnectionMultiplexer Connection, IDatabaseAsync Database);
+
+    /// <summary>One acquire round trip's outcome: a fencing token (> 0) when granted, else the holder's remaining TTL if known.</summary>
+    private readonly record struct Attempt(long FencingToken, TimeSpan? HolderRemaining, long SentAt)
+    {
+        public bool Granted => FencingToken > 0;
+    }
+
+    [LoggerMessage(101, LogLevel.Debug, "Redlock quorum missed for lock '{Key}': {Granted} of {Masters} primaries granted, {Failed} failed; releasing on all")]
+    private static partial void LogQuorumMissed(ILogger logger, string key, int granted, int masters, int failed);
+
+    [LoggerMessage(102, LogLevel.Debug, "An abandoned acquire of lock '{Key}' was granted after the caller gave up; released it")]
+    private static partial void LogAbandonedGrantReleased(ILogger logger, string key);
+
+    [LoggerMessage(103, LogLevel.Warning, "An abandoned acquire of lock '{Key}' was granted after the caller gave up and could not be released; it ends by its TTL")]
+    private static partial void LogAbandonedGrantNotReleased(ILogger logger, Exception error, string key);
+
+    [LoggerMessage(104, LogLevel.Warning, "Could not subscribe to the release channel '{Channel}'; waiters wake when the holder's TTL ends")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception error, string channel);
+}

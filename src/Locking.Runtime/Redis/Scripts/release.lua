@@ -1,0 +1,11 @@
+-- Ends a lease if the caller still owns it, and tells every waiting process that the key is free.
+-- KEYS[1] the lock key
+-- ARGV[1] the owner token, ARGV[2] the release channel
+-- Returns 1 when released, 0 when the lease was already gone or owned by another holder.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+    return 0
+end
+
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[2], KEYS[1])
+return 1
