@@ -1,0 +1,67 @@
+using Locking.LoadTest.Libraries;
+using Locking.LoadTest.Measurement;
+using Locking.Testing;
+using StackExchange.Redis;
+
+namespace Locking.LoadTest;
+
+/// <summary>What a case needs besides the library: the options, the server, and the measured-window routine.</summary>
+internal sealed class CaseContext(LoadOptions options, RedisServer server, ConfigurationOptions configuration, IServer admin, LibraryKind kind)
+{
+    /// <summary>How long workers get to stop after the window before the run counts as hung.</summary>
+    private static readonly TimeSpan s_grace = TimeSpan.FromSeconds(15);
+
+    public LoadOptions Options { get; } = options;
+
+    public RedisServer Server { get; } = server;
+
+    public LibraryKind Kind { get; } = kind;
+
+    /// <summary>Another instance of the library under test on its own connection (another "process").</summary>
+    public async Task<LockLibrary<THandle>> ConnectAnotherAsync<THandle>(bool verifier = false)
+        where THandle : class
+        => (LockLibrary<THandle>)await Kind.ConnectAsync(configuration, verifier);
+
+    /// <summary>Commands the server has processed since it started (nested script calls included).</summary>
+    public async Task<long> ServerCommandsAsync()
+    {
+        var info = await admin.InfoAsync("stats");
+        var stats = info.SelectMany(group => group).FirstOrDefault(pair => pair.Key == "total_commands_processed");
+        return long.TryParse(stats.Value, out var count) ? count : 0;
+    }
+
+    public ResourceReading Read(long serverCommands = 0) => ResourceReading.Take(Server.ProcessId, serverCommands);
+
+    /// <summary>
+    /// Lets <paramref name="workers"/> warm up, opens the measured window for <see cref="LoadOptions.Duration"/>, then
+    /// stops them (cancelling waits through <paramref name="stop"/>) and waits for them to end.
+    /// </summary>
+    public async Task<(ResourceReading Start, ResourceReading End)> MeasureAsync(Phase phase, CancellationTokenSource stop, Task workers, CaseResult result)
+    {
+        if (Options.Warmup > TimeSpan.Zero)
+        {
+            await Task.WhenAny(workers, Task.Delay(Options.Warmup));
+        }
+
+        var start = Read();
+        phase.StartMeasuring();
+        await Task.WhenAny(workers, Task.Delay(Options.Duration));
+        phase.StopAll();
+        var end = Read();
+        await stop.CancelAsync();
+        if (await Task.WhenAny(workers, Task.Delay(s_grace)) != workers)
+        {
+            result.Hung = true;
+            result.Notes.Add($"workers still running {s_grace.TotalSeconds:0} s after the window closed");
+        }
+        else if (workers.IsFaulted)
+        {
+            result.Errors++;
+            result.FirstError ??= workers.Exception!.GetBaseException().Message;
+        }
+
+        result.Window = end.ElapsedSince(start);
+        result.AllocatedBytes = end.AllocatedBytes - start.AllocatedBytes;
+        return (start, end);
+    }
+}
