@@ -556,8 +556,8 @@ internal static class ExclusiveMethodParser
             return found;
         }
 
-        // A primary-constructor parameter counts unless a member already holds it (a field initialized from it,
-        // or a record's positional property): reading it again would capture it a second time.
+        // A primary-constructor parameter counts unless a member already holds it (a field initialized from it, a
+        // property that reads it, or a record's positional property): that member is the same provider.
         var primary = type.InstanceConstructors.FirstOrDefault(c => c.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax));
         if (primary is not null)
         {
@@ -586,11 +586,12 @@ internal static class ExclusiveMethodParser
 
             foreach (var member in declaration.Members)
             {
-                IEnumerable<ExpressionSyntax> initializers = member switch
+                // Field initializers, and whole properties: a property reading the parameter is the same provider.
+                IEnumerable<SyntaxNode> initializers = member switch
                 {
-                    FieldDeclarationSyntax field => field.Declaration.Variables.Where(v => v.Initializer is not null).Select(v => v.Initializer!.Value),
-                    PropertyDeclarationSyntax { Initializer: { } initializer } => new[] { initializer.Value },
-                    _ => Enumerable.Empty<ExpressionSyntax>(),
+                    FieldDeclarationSyntax field => field.Declaration.Variables.Where(v => v.Initializer is not null).Select(v => (SyntaxNode)v.Initializer!.Value),
+                    PropertyDeclarationSyntax property => new[] { property },
+                    _ => Enumerable.Empty<SyntaxNode>(),
                 };
                 foreach (var initializer in initializers)
                 {
