@@ -85,6 +85,7 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
 
             if (grant is not { } granted)
             {
+                flow.Leave();
                 Telemetry.NotAcquired(key, TimeProvider.GetElapsedTime(started), activity);
                 return null;
             }
