@@ -1,0 +1,287 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Orleans.Runtime;
+
+namespace Locking.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class LockGrainTests(ClusterFixture fixture)
+{
+    private static readonly TimeSpan LongWait = TimeSpan.FromSeconds(30);
+
+    private OrleansLockProvider Provider => fixture.Provider;
+
+    private static string NewKey(string name) => $"{name}/{Guid.NewGuid():N}";
+
+    private ILockGrain Grain(string key) => fixture.Cluster.Client.GetGrain<ILockGrain>(key);
+
+    private static Guid Owner(LockLease lease) => ((ManagedLease)lease).Identity.Owner;
+
+    [Fact]
+    public async Task Many_concurrent_callers_never_overlap_and_get_increasing_tokens()
+    {
+        var key = NewKey("exclusion");
+        var inside = 0;
+        var overlaps = 0;
+        var tokens = new ConcurrentQueue<long>();
+        var options = new LockOptions { Ttl = TimeSpan.FromSeconds(20), Wait = LongWait };
+
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await using var lease = await Provider.AcquireAsync(key, options);
+                if (Interlocked.Increment(ref inside) != 1)
+                {
+                    Interlocked.Increment(ref overlaps);
+                }
+
+                tokens.Enqueue(lease.FencingToken);
+                await Task.Yield();
+                Interlocked.Decrement(ref inside);
+            }
+        })));
+
+        Assert.Equal(0, overlaps);
+        var granted = tokens.ToArray();
+        Assert.Equal(80, granted.Length);
+        Assert.Equal(granted.Order(), granted);
+        Assert.Equal(granted.Length, granted.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Waiters_get_the_lease_in_arrival_order_when_it_is_released()
+    {
+        var key = NewKey("fifo");
+        var grain = Grain(key);
+        var holder = await HoldAsync(Provider, key);
+        var order = new ConcurrentQueue<(int Waiter, long Token)>();
+        var waiters = new List<Task>();
+        for (var i = 0; i < 4; i++)
+        {
+            var waiter = i;
+            waiters.Add(Task.Run(async () =>
+            {
+                await using var lease = await Provider.AcquireAsync(key, new LockOptions { Wait = LongWait });
+                order.Enqueue((waiter, lease.FencingToken));
+            }));
+
+            // The next waiter starts only once this one is parked in the grain's queue.
+            await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == waiter + 1);
+        }
+
+        await holder.ReleaseAsync();
+        await Task.WhenAll(waiters);
+
+        Assert.Equal([0, 1, 2, 3], order.Select(o => o.Waiter));
+        Assert.Equal(Enumerable.Range(1, 4).Select(i => holder.FencingToken + i), order.Select(o => o.Token));
+    }
+
+    [Fact]
+    public async Task Fencing_tokens_grow_by_one_per_grant()
+    {
+        var key = NewKey("fencing");
+        var tokens = new List<long>();
+        for (var i = 0; i < 10; i++)
+        {
+            await using var lease = await Provider.AcquireAsync(key);
+            tokens.Add(lease.FencingToken);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => tokens[0] + i), tokens);
+        Assert.True(tokens[0] > 1, $"A key without a record seeds its tokens from the clock; the first was {tokens[0]}.");
+    }
+
+    [Fact]
+    public async Task Renew_and_release_by_another_owner_or_token_are_refused()
+    {
+        var key = NewKey("owner");
+        var grain = Grain(key);
+        await using var lease = await HoldAsync(Provider, key);
+        var owner = Owner(lease);
+        var stranger = Guid.NewGuid();
+
+        Assert.False(await grain.RenewAsync(stranger, lease.FencingToken, TimeSpan.FromSeconds(30)));
+        Assert.False(await grain.ReleaseAsync(stranger, lease.FencingToken));
+        Assert.False(await grain.RenewAsync(owner, lease.FencingToken - 1, TimeSpan.FromSeconds(30)));
+        Assert.False(await grain.ReleaseAsync(owner, lease.FencingToken + 1));
+
+        Assert.Null(await Provider.TryAcquireAsync(key, new LockOptions { Wait = TimeSpan.Zero }));
+        Assert.Equal(owner, (await grain.InspectAsync()).Holder);
+        Assert.True(await lease.RenewAsync());
+        Assert.True(await grain.ReleaseAsync(owner, lease.FencingToken));
+        Assert.False(await lease.RenewAsync());
+    }
+
+    [Fact]
+    public async Task An_expired_lease_passes_to_the_next_waiter()
+    {
+        var key = NewKey("expiry");
+        var ttl = TimeSpan.FromMilliseconds(800);
+        var started = Stopwatch.StartNew();
+        var holder = await HoldAsync(Provider, key, new LockOptions { Ttl = ttl, Renew = false });
+
+        await using var next = await Provider.AcquireAsync(key, new LockOptions { Wait = LongWait });
+
+        Assert.Equal(holder.FencingToken + 1, next.FencingToken);
+        Assert.True(started.Elapsed >= ttl, $"The next holder got the lease after {started.Elapsed}, before the first one's TTL ({ttl}) ran out.");
+        Assert.True(holder.IsLost);
+        await holder.ReleaseAsync();
+        Assert.Equal(Owner(next), (await Grain(key).InspectAsync()).Holder);
+    }
+
+    [Fact]
+    public async Task A_retried_acquire_returns_the_same_grant()
+    {
+        var key = NewKey("retry");
+        var grain = Grain(key);
+        var request = new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(30), TimeSpan.Zero);
+
+        var first = await grain.AcquireAsync(request);
+        var again = await grain.AcquireAsync(request);
+        var other = await grain.AcquireAsync(request with { Owner = Guid.NewGuid() });
+
+        Assert.Equal(LockAcquireStatus.Granted, first.Status);
+        Assert.Equal(first, again);
+        Assert.Equal(LockAcquireStatus.Busy, other.Status);
+        Assert.Equal(first.FencingToken, (await grain.InspectAsync()).FencingToken);
+    }
+
+    [Fact]
+    public async Task A_stale_activation_that_loses_the_ETag_race_grants_nothing()
+    {
+        var key = NewKey("duplicate");
+        var grain = Grain(key);
+        (await Provider.AcquireAsync(key)).Dispose();
+
+        // Another activation of the same key (as during a membership split) grants the lease in storage.
+        var storage = fixture.Cluster.LockStorage();
+        var record = new GrainState<LockRecord>();
+        await storage.ReadStateAsync("lock", grain.GetGrainId(), record);
+        var stored = record.State ?? throw new InvalidOperationException("The lock record was not found.");
+        var duplicateOwner = Guid.NewGuid();
+        var duplicateToken = stored.LastToken + 1;
+        stored.LastToken = duplicateToken;
+        stored.Holder = duplicateOwner;
+        stored.HolderToken = duplicateToken;
+        stored.ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(1);
+        await storage.WriteStateAsync("lock", grain.GetGrainId(), record);
+
+        // This activation still believes the key is free; its ETag-conditioned grant fails and it backs off.
+        var direct = await grain.AcquireAsync(new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(30), TimeSpan.Zero));
+        Assert.Equal(LockAcquireStatus.Retry, direct.Status);
+
+        // The next activation reads the record: the duplicate's lease stands, and nobody else gets one.
+        Assert.Null(await Provider.TryAcquireAsync(key, new LockOptions { Wait = TimeSpan.Zero }));
+        var seen = await grain.InspectAsync();
+        Assert.Equal(duplicateOwner, seen.Holder);
+        Assert.Equal(duplicateToken, seen.FencingToken);
+    }
+
+    [Fact]
+    public async Task Deactivation_sends_parked_waiters_off_to_retry()
+    {
+        var key = NewKey("deactivate");
+        var grain = Grain(key);
+        await using var holder = await HoldAsync(Provider, key);
+        var parked = grain.AcquireAsync(new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10)));
+        await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 1);
+
+        var deactivated = fixture.Cluster.DeactivateAsync(grain);
+        var answer = await parked;
+
+        Assert.Equal(LockAcquireStatus.Retry, answer.Status);
+        await deactivated;
+        Assert.Equal(Owner(holder), (await grain.InspectAsync()).Holder);
+    }
+
+    [Fact]
+    public async Task A_waiter_that_gives_up_leaves_nothing_behind()
+    {
+        var key = NewKey("cancel");
+        var grain = Grain(key);
+        var holder = await HoldAsync(Provider, key);
+        using var cancel = new CancellationTokenSource();
+        var waiting = Provider.AcquireAsync(key, new LockOptions { Wait = LongWait }, cancel.Token).AsTask();
+        await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 1);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 0);
+        await holder.ReleaseAsync();
+
+        await using var next = await Provider.AcquireAsync(key, new LockOptions { Wait = TimeSpan.Zero });
+        Assert.Equal(holder.FencingToken + 1, next.FencingToken);
+    }
+
+    [Fact]
+    public async Task A_renewed_lease_outlives_its_ttl()
+    {
+        var key = NewKey("renew");
+        var ttl = TimeSpan.FromMilliseconds(1200);
+        await using var lease = await HoldAsync(Provider, key, new LockOptions { Ttl = ttl });
+
+        await Task.Delay(ttl * 2.5);
+
+        Assert.False(lease.IsLost);
+        Assert.Null(await Provider.TryAcquireAsync(key, new LockOptions { Wait = TimeSpan.Zero }));
+    }
+
+    [Fact]
+    public async Task A_ttl_above_the_grain_cap_is_refused_with_its_value()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
+            () => Provider.AcquireAsync(NewKey("cap"), new LockOptions { Ttl = TimeSpan.FromHours(2) }).AsTask());
+
+        Assert.Contains("02:00:00", error.Message);
+        Assert.Contains("MaxTtl", error.Message);
+    }
+
+    [Fact]
+    public async Task A_wait_longer_than_one_call_is_sent_in_chunks()
+    {
+        await using var provider = new OrleansLockProvider(fixture.Cluster.Client, new OrleansLockProviderOptions { WaitPerCall = TimeSpan.FromMilliseconds(200) });
+        var key = NewKey("chunks");
+        var holder = await HoldAsync(provider, key, new LockOptions { Ttl = TimeSpan.FromSeconds(1), Renew = false });
+
+        await using var next = await provider.AcquireAsync(key, new LockOptions { Wait = LongWait });
+
+        Assert.Equal(holder.FencingToken + 1, next.FencingToken);
+    }
+
+    [Fact]
+    public async Task The_hosted_grain_factory_works_as_well_as_the_external_client()
+    {
+        var siloGrains = fixture.Cluster.Silos[1].ServiceProvider.GetRequiredService<IGrainFactory>();
+        await using var hosted = new OrleansLockProvider(siloGrains);
+        var key = NewKey("hosted");
+
+        var lease = await HoldAsync(hosted, key);
+        Assert.Null(await Provider.TryAcquireAsync(key, new LockOptions { Wait = TimeSpan.Zero }));
+        await lease.ReleaseAsync();
+        await using var next = await Provider.AcquireAsync(key, new LockOptions { Wait = TimeSpan.Zero });
+
+        Assert.Equal(lease.FencingToken + 1, next.FencingToken);
+    }
+
+    /// <summary>
+    /// Acquires in a flow of its own, as another caller would: a lease marks the async flow that acquired it, and a
+    /// second acquire of the key in that flow (or in tasks it starts) is refused as reentrant.
+    /// </summary>
+    internal static Task<LockLease> HoldAsync(ILockProvider provider, string key, LockOptions? options = null)
+        => Task.Run(() => provider.AcquireAsync(key, options).AsTask());
+
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new TimeoutException("The condition did not hold within 20 s.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace Locking.Grains.Tests;
+
+/// <summary>In-process Orleans test clusters with membership tuned so that a killed silo is declared dead in about a second.</summary>
+internal static class TestClusters
+{
+    public static async Task<InProcessTestCluster> StartAsync(short silos, Action<ISiloBuilder> configureSilo)
+    {
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Configure<ClusterMembershipOptions>(options =>
+            {
+                options.ProbeTimeout = TimeSpan.FromMilliseconds(300);
+                options.NumMissedProbesLimit = 2;
+                options.NumVotesForDeathDeclaration = 1;
+                options.TableRefreshTimeout = TimeSpan.FromMilliseconds(500);
+                options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(1);
+                options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(5);
+            });
+            configureSilo(silo);
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    /// <summary>The silo that hosts <paramref name="grain"/>'s activation now.</summary>
+    public static InProcessSiloHandle SiloOf(this InProcessTestCluster cluster, IAddressable grain)
+    {
+        if (!cluster.TryGetGrainContext(grain.GetGrainId(), out var context))
+        {
+            throw new InvalidOperationException($"{grain.GetGrainId()} has no activation.");
+        }
+
+        return cluster.Silos.Single(silo => silo.SiloAddress.Equals(context.Address.SiloAddress));
+    }
+
+    /// <summary>The lock grains' storage as one silo sees it, to tamper with records as a duplicate or a failure would.</summary>
+    public static IGrainStorage LockStorage(this InProcessTestCluster cluster)
+        => cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(LockGrainOptions.StorageName);
+}
