@@ -56,6 +56,12 @@ public sealed class DeclarationAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeMethod(SymbolAnalysisContext context, INamedTypeSymbol attributeType)
     {
         var method = (IMethodSymbol)context.Symbol;
+        if (method.PartialDefinitionPart is not null && ExclusiveMethodParser.IsGeneratedImplementation(method))
+        {
+            // The generated implementation part carries the merged [Exclusive] too; its definition is analyzed on its own.
+            return;
+        }
+
         AttributeData? attribute = null;
         foreach (var candidate in method.GetAttributes())
         {
