@@ -288,9 +288,13 @@ internal static class LeaseFlow
         _ => null,
     };
 
+    /// <summary>Whether the declarator is part of a using declaration or the resource of a using statement.</summary>
     private static bool IsUsingDeclaration(IVariableDeclaratorOperation declarator)
-        => declarator.Parent?.Parent is IUsingDeclarationOperation
-            || declarator.Parent?.Parent?.Parent is IUsingOperation;
+    {
+        // declarator -> declaration -> declaration group -> using declaration / using statement
+        var group = declarator.Parent?.Parent;
+        return group is IVariableDeclarationGroupOperation && group.Parent is IUsingDeclarationOperation or IUsingOperation;
+    }
 
     private static LeaseProblem FindLocalProblem(ILocalSymbol local, IOperation acquired, LeaseSymbols symbols)
     {

@@ -1,6 +1,8 @@
 using System;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace Locking.Analyzers;
@@ -82,6 +84,8 @@ internal sealed class RedisKeyIdentity
         {
             case ILocalReferenceOperation local when hops > 0 && InitializerOf(local) is { } initializer:
                 return Resolve(initializer, display, hops - 1);
+            case IFieldReferenceOperation field when ReadOnlyLiteral(field.Field) is { } literal:
+                return new RedisKeyIdentity("\"" + literal, literal, isConstant: true, display);
             case IFieldReferenceOperation field:
                 return new RedisKeyIdentity("member:" + field.Field.OriginalDefinition.ToDisplayString(), null, isConstant: false, display);
             case IPropertyReferenceOperation { Arguments.Length: 0 } property:
@@ -138,6 +142,23 @@ internal sealed class RedisKeyIdentity
         }
 
         return initializer;
+    }
+
+    /// <summary>The text of a readonly field initialized with a string literal (a RedisKey cannot be const).</summary>
+    private static string? ReadOnlyLiteral(IFieldSymbol field)
+    {
+        if (!field.IsReadOnly || field.DeclaringSyntaxReferences.Length != 1
+            || field.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: var initializer })
+        {
+            return null;
+        }
+
+        while (initializer is CastExpressionSyntax or ParenthesizedExpressionSyntax)
+        {
+            initializer = initializer is CastExpressionSyntax cast ? cast.Expression : ((ParenthesizedExpressionSyntax)initializer).Expression;
+        }
+
+        return initializer is LiteralExpressionSyntax literal && literal.IsKind(SyntaxKind.StringLiteralExpression) ? literal.Token.ValueText : null;
     }
 
     private static string? ConstantPrefix(IOperation value)

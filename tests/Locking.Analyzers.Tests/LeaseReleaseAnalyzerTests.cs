@@ -61,7 +61,7 @@ public sealed class LeaseReleaseAnalyzerTests
             await lease.ReleaseAsync();
         }
         """),
-        VerifyLease.Diagnostic("LOCK001").WithSpan("/0/Test1.cs", 7, 23, 7, 60)
+        VerifyLease.Diagnostic("LOCK001").WithSpan("/0/Test1.cs", 6, 23, 6, 60)
             .WithArguments("$\"orders/{id}\"", "is released only when no exception is thrown"));
 
     [Fact]
