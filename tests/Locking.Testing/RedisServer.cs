@@ -61,7 +61,7 @@ public sealed class RedisServer : IAsyncDisposable
                 await server.StartProcessAsync();
                 return server;
             }
-            catch (IOException) when (attempt < 5)
+            catch (PortTakenException) when (attempt < 5)
             {
                 // Another process took the port between our probe and redis-server's bind: take another.
                 await server.DisposeAsync();
@@ -131,7 +131,7 @@ public sealed class RedisServer : IAsyncDisposable
                 lock (output) { text = output.ToString(); }
                 if (text.Contains("Address already in use", StringComparison.OrdinalIgnoreCase))
                 {
-                    throw new IOException($"Port {Port} is taken: {text}");
+                    throw new PortTakenException($"Port {Port} is taken: {text}");
                 }
 
                 throw new InvalidOperationException($"redis-server exited with code {process.ExitCode}: {text}");
@@ -148,6 +148,7 @@ public sealed class RedisServer : IAsyncDisposable
         throw new TimeoutException($"redis-server on port {Port} did not answer PING within 10 s.");
     }
 
+    /// <summary>Whether the server on <see cref="Port"/> answers and is our process (another one may hold the port).</summary>
     private async Task<bool> PingsAsync()
     {
         try
@@ -155,12 +156,35 @@ public sealed class RedisServer : IAsyncDisposable
             using var client = new TcpClient();
             await client.ConnectAsync(IPAddress.Loopback, Port);
             var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray());
-            var buffer = new byte[16];
-            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(1));
-            return read > 0 && System.Text.Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+            await stream.WriteAsync("INFO server\r\n"u8.ToArray());
+            var text = new System.Text.StringBuilder();
+            var buffer = new byte[4096];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var processId = new System.Text.RegularExpressions.Regex(@"process_id:(\d+)\r\n");
+            System.Text.RegularExpressions.Match match;
+            while (!(match = processId.Match(text.ToString())).Success)
+            {
+                var read = await stream.ReadAsync(buffer, timeout.Token);
+                if (read == 0)
+                {
+                    return false;
+                }
+
+                text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+                if (text.ToString().StartsWith('-'))
+                {
+                    return false;
+                }
+            }
+
+            if (int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) != _process?.Id)
+            {
+                throw new PortTakenException($"Port {Port} is answered by another redis-server (pid {match.Groups[1].Value}).");
+            }
+
+            return true;
         }
-        catch (Exception ex) when (ex is SocketException or IOException or TimeoutException)
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException || (ex is IOException and not PortTakenException))
         {
             return false;
         }
@@ -229,3 +253,6 @@ public sealed class RedisServer : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>Another process took the port chosen for a redis-server.</summary>
+internal sealed class PortTakenException(string message) : IOException(message);

@@ -23,8 +23,8 @@ internal static class RedisLeaseScripts
         /// <summary>The fencing token of the granted lease.</summary>
         public long FencingToken => Answer;
 
-        /// <summary>The remaining TTL of the holder's lease, or <see langword="null"/> when the holder's key never expires.</summary>
-        public TimeSpan? HolderRemaining => Answer == 0 ? null : TimeSpan.FromMilliseconds(-Answer - 1);
+        /// <summary>When not granted: the remaining TTL of the holder's lease, or <see langword="null"/> when the holder's key never expires.</summary>
+        public TimeSpan? HolderRemaining => Answer >= 0 ? null : TimeSpan.FromMilliseconds(-Answer - 1);
     }
 
     /// <summary>Sets the lease on <paramref name="lockKey"/> if it is free, drawing a fencing token.</summary>

@@ -7,5 +7,6 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
 end
 
 redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[2], KEYS[1])
+-- The notice names the released owner too, so that a waiter can tell a late notice of an older release.
+redis.call('PUBLISH', ARGV[2], ARGV[1] .. KEYS[1])
 return 1

@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Locking.Runtime.Tests;
+
+internal static class TestSupport
+{
+    /// <summary>Runs <paramref name="acquire"/> in a flow of its own, as another caller would.</summary>
+    public static Task<T> Elsewhere<T>(Func<Task<T>> acquire) => Task.Run(acquire);
+
+    /// <summary>A task that completes when <paramref name="token"/> is cancelled.</summary>
+    public static Task WhenCancelled(CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(() => cancelled.TrySetResult());
+        return cancelled.Task;
+    }
+
+    public static LockOptions Options(int ttlMs = 30_000, int waitMs = 5_000, bool renew = true)
+        => new() { Ttl = TimeSpan.FromMilliseconds(ttlMs), Wait = TimeSpan.FromMilliseconds(waitMs), Renew = renew };
+
+    /// <summary>Fails the test when <paramref name="task"/> does not complete within <paramref name="seconds"/>.</summary>
+    public static async Task<T> Within<T>(this Task<T> task, double seconds, string what)
+    {
+        var finished = await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(seconds)));
+        Assert.True(finished == task, $"{what} did not happen within {seconds} s.");
+        return await task;
+    }
+
+    public static async Task Within(this Task task, double seconds, string what)
+    {
+        var finished = await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(seconds)));
+        Assert.True(finished == task, $"{what} did not happen within {seconds} s.");
+        await task;
+    }
+}
+
+/// <summary>A logger that keeps what it was told and lets a test await an event id.</summary>
+internal sealed class RecordingLogger : ILogger
+{
+    private readonly ConcurrentQueue<(int Id, string Message)> _entries = new();
+    private readonly ConcurrentDictionary<int, TaskCompletionSource> _awaited = new();
+
+    public IReadOnlyCollection<(int Id, string Message)> Entries => _entries;
+
+    public Task Next(int eventId)
+        => _awaited.GetOrAdd(eventId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    public void Reset(int eventId) => _awaited.TryRemove(eventId, out _);
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        _entries.Enqueue((eventId.Id, formatter(state, exception)));
+        if (_awaited.TryGetValue(eventId.Id, out var waiting))
+        {
+            waiting.TrySetResult();
+        }
+    }
+}
