@@ -56,9 +56,10 @@ public sealed class DeclarationAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeMethod(SymbolAnalysisContext context, INamedTypeSymbol attributeType)
     {
         var method = (IMethodSymbol)context.Symbol;
-        if (method.PartialDefinitionPart is not null && ExclusiveMethodParser.IsGeneratedImplementation(method))
+        if (method.PartialDefinitionPart is not null)
         {
-            // The generated implementation part carries the merged [Exclusive] too; its definition is analyzed on its own.
+            // An implementation part (generated or the user's) carries the merged [Exclusive] too; the definition
+            // is analyzed on its own and reports for both, so nothing is reported twice.
             return;
         }
 
