@@ -28,11 +28,26 @@ internal static class Verify<TAnalyzer>
 
     public static DiagnosticResult Diagnostic(string id) => CSharpAnalyzerVerifier<TAnalyzer, DefaultVerifier>.Diagnostic(id);
 
+    /// <summary>Like <see cref="AnalyzerAsync(string[], DiagnosticResult[])"/>, with the Locking generator implementing the [Exclusive] methods.</summary>
+    public static async Task GeneratedAsync(string source, params DiagnosticResult[] expected)
+    {
+        var test = new AnalyzerTest { RunGenerator = true };
+        test.TestState.Sources.Add(source);
+        test.ExpectedDiagnostics.AddRange(expected);
+        await test.RunAsync();
+    }
+
     public sealed class AnalyzerTest : CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>
     {
+        /// <summary>Whether the Locking generator runs, as it does in a real build.</summary>
+        public bool RunGenerator { get; init; }
+
+        protected override IEnumerable<Type> GetSourceGenerators()
+            => RunGenerator ? new[] { typeof(Locking.Generators.ExclusiveGenerator) } : Array.Empty<Type>();
+
         public AnalyzerTest()
         {
-            TestBehaviors = TestBehaviors.SkipGeneratedCodeCheck;
+            TestBehaviors = TestBehaviors.SkipGeneratedCodeCheck | TestBehaviors.SkipGeneratedSourcesCheck;
             ReferenceAssemblies = TestReferences.None;
             TestState.AdditionalReferences.AddRange(TestReferences.All);
             TestState.Sources.Add((TestReferences.GlobalUsingsFileName, TestReferences.GlobalUsings));
@@ -48,9 +63,9 @@ internal static class Verify<TAnalyzer, TCodeFix>
     where TAnalyzer : DiagnosticAnalyzer, new()
     where TCodeFix : CodeFixProvider, new()
 {
-    public static async Task CodeFixAsync(string source, string fixedSource, int? iterations = null)
+    public static async Task CodeFixAsync(string source, string fixedSource, int? iterations = null, bool runGenerator = false)
     {
-        var test = new CodeFixTest { TestCode = source, FixedCode = fixedSource };
+        var test = new CodeFixTest { TestCode = source, FixedCode = fixedSource, RunGenerator = runGenerator };
         if (iterations is { } count)
         {
             test.NumberOfIncrementalIterations = count;
@@ -62,9 +77,15 @@ internal static class Verify<TAnalyzer, TCodeFix>
 
     public sealed class CodeFixTest : CSharpCodeFixTest<TAnalyzer, TCodeFix, DefaultVerifier>
     {
+        /// <summary>Whether the Locking generator runs, as it does in a real build.</summary>
+        public bool RunGenerator { get; init; }
+
+        protected override IEnumerable<Type> GetSourceGenerators()
+            => RunGenerator ? new[] { typeof(Locking.Generators.ExclusiveGenerator) } : Array.Empty<Type>();
+
         public CodeFixTest()
         {
-            TestBehaviors = TestBehaviors.SkipGeneratedCodeCheck;
+            TestBehaviors = TestBehaviors.SkipGeneratedCodeCheck | TestBehaviors.SkipGeneratedSourcesCheck;
             ReferenceAssemblies = TestReferences.None;
             TestState.AdditionalReferences.AddRange(TestReferences.All);
             TestState.Sources.Add((TestReferences.GlobalUsingsFileName, TestReferences.GlobalUsings));
