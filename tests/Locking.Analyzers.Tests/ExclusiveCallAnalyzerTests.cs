@@ -71,7 +71,7 @@ public sealed class ExclusiveCallAnalyzerTests
             private Task ShipAsyncCore(Order order, CancellationToken ct) => ChargeAsync(order.Id, ct);
         }
         """,
-        VerifyCalls.Diagnostic("LOCK012").WithSpan("/0/Test1.cs", 12, 70, 12, 97).WithArguments("ShipAsync", "ChargeAsync", "orders/{order.Id}"));
+        VerifyCalls.Diagnostic("LOCK012").WithSpan("/0/Test1.cs", 12, 70, 12, 95).WithArguments("ShipAsync", "ChargeAsync", "orders/{order.Id}"));
 
     [Fact]
     public Task Other_keys_are_fine() => VerifyCalls.GeneratedAsync(Orders + """
