@@ -10,7 +10,7 @@ public sealed record SampleOptions
           --store orleans|redis   where the leases live (default orleans: an in-process silo, nothing to install)
           --redis HOST:PORT       the Redis server for --store redis (default localhost:6379)
           --workers N             workers competing for the account (default 10)
-          --duration D            how long the workers keep depositing: 500ms, 3s, 1m (default 3s)
+          --duration D            how long the workers keep depositing: 500ms, 3s, 1m (default 2s)
         """;
 
     public string Store { get; init; } = "orleans";
@@ -19,7 +19,7 @@ public sealed record SampleOptions
 
     public int Workers { get; init; } = 10;
 
-    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public static SampleOptions Parse(IReadOnlyList<string> args)

@@ -13,7 +13,7 @@ public sealed class Timeline
     private readonly Lock _console = new();
     private readonly bool _interactive = !Console.IsOutputRedirected;
     private string _progress = "";
-    private TimeSpan _progressPrintedAt = TimeSpan.MinValue;
+    private TimeSpan _progressPrintedAt = TimeSpan.FromSeconds(-1);
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
@@ -34,7 +34,7 @@ public sealed class Timeline
         lock (_console)
         {
             ClearProgress();
-            Console.WriteLine($"  +{_clock.Elapsed.TotalSeconds,6:0.000}s  {actor,-12} {text}");
+            Console.WriteLine($"  +{_clock.Elapsed.TotalSeconds,6:0.000}s  {actor,-14} {text}");
             DrawProgress();
         }
     }
