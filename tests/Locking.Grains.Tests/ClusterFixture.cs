@@ -14,11 +14,17 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Cluster = await TestClusters.StartAsync(2, silo => silo.AddLockGrains(options =>
+        Cluster = await TestClusters.StartAsync(2, silo =>
         {
-            options.MaxTtl = TimeSpan.FromMinutes(1);
-            options.ClockSkew = ClockSkew;
-        }));
+            silo.AddLockGrains(options =>
+            {
+                options.MaxTtl = TimeSpan.FromMinutes(1);
+                options.ClockSkew = ClockSkew;
+            });
+
+            // Grains that run [Exclusive] methods get the silo's own provider.
+            silo.Services.AddLocking(locking => locking.UseOrleans());
+        });
         Provider = new OrleansLockProvider(Cluster.Client);
     }
 
