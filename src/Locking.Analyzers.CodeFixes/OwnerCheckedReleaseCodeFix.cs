@@ -1,0 +1,164 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Simplification;
+using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
+
+namespace Locking.Analyzers.CodeFixes;
+
+/// <summary>
+/// LOCK002: replaces a plain delete of a lock key with a compare-and-delete Lua script (delete only while the
+/// key still holds this owner's token), run by ScriptEvaluate / ScriptEvaluateAsync. Offered when the
+/// analyzer found the owner token the acquire stored, as an expression valid at the delete.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(OwnerCheckedReleaseCodeFix)), Shared]
+public sealed class OwnerCheckedReleaseCodeFix : DocumentCodeFixProvider
+{
+    /// <summary>The name of the constant the script is kept in, in the type that deletes.</summary>
+    public const string ScriptConstantName = "CompareAndDeleteScript";
+
+    private const string Script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticDescriptors.NonOwnerDelete.Id);
+
+    /// <inheritdoc />
+    protected override string Title => "Delete only while this owner holds the key (compare-and-delete script)";
+
+    /// <inheritdoc />
+    protected override bool CanFix(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+        => Analyze(root, model, diagnostic, cancellationToken) is not null;
+
+    /// <inheritdoc />
+    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        var plan = Analyze(root, model, diagnostic, cancellationToken)!;
+        var isAsync = plan.Invocation.Name.EndsWith("Async", System.StringComparison.Ordinal);
+        var arguments = SeparatedList(new[]
+        {
+            Argument(IdentifierName(ScriptConstantName)),
+            Argument(ParseExpression("new global::StackExchange.Redis.RedisKey[] { " + plan.Key.ToFullString().Trim() + " }")),
+            Argument(ParseExpression("new global::StackExchange.Redis.RedisValue[] { " + plan.Owner + " }")),
+        }.Concat(plan.Flags is null ? Enumerable.Empty<ArgumentSyntax>() : new[] { Argument(plan.Flags.WithoutTrivia()).WithNameColon(NameColon("flags")) }));
+        ExpressionSyntax evaluate = InvocationExpression(
+            MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, plan.Receiver.WithoutTrivia(), IdentifierName(isAsync ? "ScriptEvaluateAsync" : "ScriptEvaluate")),
+            ArgumentList(arguments));
+
+        var replaced = plan.Replaced;
+        if (replaced is AwaitExpressionSyntax)
+        {
+            evaluate = AwaitExpression(evaluate);
+        }
+
+        if (plan.NeedsBool)
+        {
+            evaluate = ParenthesizedExpression(CastExpression(PredefinedType(Token(SyntaxKind.BoolKeyword)), evaluate));
+        }
+
+        editor.ReplaceNode(replaced, evaluate.WithTriviaFrom(replaced).WithAdditionalAnnotations(Simplifier.Annotation, Formatter.Annotation));
+
+        var type = replaced.FirstAncestorOrSelf<TypeDeclarationSyntax>()!;
+        if (model.GetDeclaredSymbol(type, cancellationToken)?.GetMembers(ScriptConstantName).IsEmpty == true)
+        {
+            editor.ReplaceNode(type, (current, _) =>
+            {
+                var declaration = (TypeDeclarationSyntax)current;
+                if (declaration.Members.OfType<FieldDeclarationSyntax>().Any(f => f.Declaration.Variables.Any(v => v.Identifier.ValueText == ScriptConstantName)))
+                {
+                    return declaration;
+                }
+
+                var constant = FieldDeclaration(VariableDeclaration(PredefinedType(Token(SyntaxKind.StringKeyword)),
+                        SingletonSeparatedList(VariableDeclarator(ScriptConstantName).WithInitializer(EqualsValueClause(
+                            LiteralExpression(SyntaxKind.StringLiteralExpression, Literal(Script)))))))
+                    .WithModifiers(TokenList(Token(SyntaxKind.PrivateKeyword), Token(SyntaxKind.ConstKeyword)))
+                    .WithAdditionalAnnotations(Formatter.Annotation);
+                return declaration.WithMembers(declaration.Members.Insert(0, constant));
+            });
+        }
+    }
+
+    private sealed record Plan(IMethodSymbol Invocation, ExpressionSyntax Receiver, ExpressionSyntax Key, string Owner, ExpressionSyntax? Flags, ExpressionSyntax Replaced, bool NeedsBool);
+
+    private static Plan? Analyze(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        if (!diagnostic.Properties.TryGetValue(RedisLockKeyAnalyzer.OwnerValueProperty, out var owner) || owner is null
+            || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax access } invocation
+            || model.GetOperation(invocation, cancellationToken) is not IInvocationOperation operation
+            || invocation.FirstAncestorOrSelf<TypeDeclarationSyntax>() is null)
+        {
+            return null;
+        }
+
+        var method = operation.TargetMethod;
+        ExpressionSyntax? key = null;
+        ExpressionSyntax? flags = null;
+        foreach (var argument in operation.Arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.DefaultValue)
+            {
+                continue;
+            }
+
+            switch (argument.Parameter?.Name)
+            {
+                case "key":
+                    key = (ExpressionSyntax)argument.Value.Syntax;
+                    break;
+                case "flags":
+                    flags = (ExpressionSyntax)argument.Value.Syntax;
+                    break;
+                case "args" when argument.Value is IArrayCreationOperation { Initializer.ElementValues: [var only] }
+                                 && UnwrapConversions(only).Type?.Name is "String" or "RedisKey":
+                    key = (ExpressionSyntax)UnwrapConversions(only).Syntax;
+                    break;
+                case "command":
+                    break;
+                default:
+                    // An array of keys, a ValueCondition, an argument list: not a single-key delete to rewrite.
+                    return null;
+            }
+        }
+
+        if (key is null)
+        {
+            return null;
+        }
+
+        // What the result flows into decides whether it must stay a bool.
+        ExpressionSyntax replaced = invocation.Parent is AwaitExpressionSyntax awaited ? awaited : invocation;
+        var needsBool = false;
+        if (method.Name.StartsWith("KeyDelete", System.StringComparison.Ordinal) && replaced.Parent is not ExpressionStatementSyntax)
+        {
+            var converted = model.GetTypeInfo(replaced, cancellationToken).ConvertedType;
+            if (converted?.SpecialType == SpecialType.System_Boolean)
+            {
+                needsBool = true;
+            }
+            else if (converted is not INamedTypeSymbol { Name: "Task" or "ValueTask", IsGenericType: false })
+            {
+                return null;
+            }
+        }
+
+        return new Plan(method, access.Expression, key, owner, flags, replaced, needsBool);
+    }
+
+    private static IOperation UnwrapConversions(IOperation operation)
+    {
+        while (operation is IConversionOperation conversion)
+        {
+            operation = conversion.Operand;
+        }
+
+        return operation;
+    }
+}
