@@ -24,14 +24,16 @@ internal static class GeneratorHarness
 
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
 
-    public static CSharpCompilation Compile(params string[] sources)
+    public static CSharpCompilation Compile(params string[] sources) => Compile([], sources);
+
+    public static CSharpCompilation Compile(IEnumerable<MetadataReference> extraReferences, params string[] sources)
     {
         var trees = sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Source{i}.cs"))
             .Prepend(CSharpSyntaxTree.ParseText(GlobalUsings, ParseOptions, path: "GlobalUsings.cs"));
         return CSharpCompilation.Create(
             "UserCode" + Guid.NewGuid().ToString("N"),
             trees,
-            References,
+            References.Concat(extraReferences),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
     }
 
@@ -41,17 +43,19 @@ internal static class GeneratorHarness
         driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator; the result holds the generated files and the compilation with them.</summary>
-    public static GeneratorRun Run(params string[] sources)
+    public static GeneratorRun Run(params string[] sources) => Run([], sources);
+
+    public static GeneratorRun Run(IEnumerable<MetadataReference> extraReferences, params string[] sources)
     {
-        var compilation = Compile(sources);
+        var compilation = Compile(extraReferences, sources);
         var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         return new GeneratorRun(driver.GetRunResult(), output, generatorDiagnostics);
     }
 
     /// <summary>Compiles the sources with the generator and loads the assembly, failing on any error or warning.</summary>
-    public static Assembly CompileAndLoad(params string[] sources)
+    public static Assembly CompileAndLoad(IEnumerable<MetadataReference> extraReferences, params string[] sources)
     {
-        var run = Run(sources);
+        var run = Run(extraReferences, sources);
         run.AssertClean();
         using var image = new MemoryStream();
         var emitted = run.Output.Emit(image);
