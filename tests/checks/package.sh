@@ -18,9 +18,16 @@ export NUGET_PACKAGES="$scratch/packages"
 failures=0
 fail() { echo "package.sh: $*" >&2; failures=$((failures + 1)); }
 
+configuration=${CONFIGURATION:-Release}
 version="$(dotnet msbuild src/Locking.Runtime/Locking.Runtime.csproj -getProperty:Version)-check.$(date +%Y%m%d%H%M%S)"
+# Build once (a no-op right after test.sh built the solution), then pack both packages from that build.
+if ! dotnet build src/Locking.Grains/Locking.Grains.csproj -c "$configuration" -nologo -v q -clp:ErrorsOnly > "$scratch/pack.log" 2>&1; then
+  cat "$scratch/pack.log" >&2
+  echo "package.sh: the packaged projects do not build." >&2
+  exit 1
+fi
 for project in src/Locking.Runtime/Locking.Runtime.csproj src/Locking.Grains/Locking.Grains.csproj; do
-  if ! dotnet pack "$project" -c Release -o "$feed" -p:PackageVersion="$version" -nologo -v q > "$scratch/pack.log" 2>&1; then
+  if ! dotnet pack "$project" -c "$configuration" --no-build -o "$feed" -p:PackageVersion="$version" -nologo -v q > "$scratch/pack.log" 2>&1; then
     cat "$scratch/pack.log" >&2
     echo "package.sh: dotnet pack $project failed." >&2
     exit 1
