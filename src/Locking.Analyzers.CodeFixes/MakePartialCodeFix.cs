@@ -77,8 +77,9 @@ public sealed class MakePartialCodeFix : DocumentCodeFixProvider
             .WithIdentifier(Identifier(ExclusiveMethodParser.CoreNameOf(method.Identifier.ValueText)))
             .WithLeadingTrivia(ElasticCarriageReturnLineFeed)
             .WithAdditionalAnnotations(Formatter.Annotation);
-        editor.ReplaceNode(method, definition.WithTrailingTrivia(ElasticCarriageReturnLineFeed));
+        // Insert before replacing: the editor finds the method by its original node.
         editor.InsertAfter(method, core);
+        editor.ReplaceNode(method, definition.WithTrailingTrivia(ElasticCarriageReturnLineFeed));
     }
 
     private static MethodDeclarationSyntax? MethodAt(SyntaxNode root, Diagnostic diagnostic)

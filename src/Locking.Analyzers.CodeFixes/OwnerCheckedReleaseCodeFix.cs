@@ -45,8 +45,8 @@ public sealed class OwnerCheckedReleaseCodeFix : DocumentCodeFixProvider
         var arguments = SeparatedList(new[]
         {
             Argument(IdentifierName(ScriptConstantName)),
-            Argument(ParseExpression("new global::StackExchange.Redis.RedisKey[] { " + plan.Key.ToFullString().Trim() + " }")),
-            Argument(ParseExpression("new global::StackExchange.Redis.RedisValue[] { " + plan.Owner + " }")),
+            Argument(ArrayOf("RedisKey", plan.Key.WithoutTrivia())),
+            Argument(ArrayOf("RedisValue", ParseExpression(plan.Owner))),
         }.Concat(plan.Flags is null ? Enumerable.Empty<ArgumentSyntax>() : new[] { Argument(plan.Flags.WithoutTrivia()).WithNameColon(NameColon("flags")) }));
         ExpressionSyntax evaluate = InvocationExpression(
             MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, plan.Receiver.WithoutTrivia(), IdentifierName(isAsync ? "ScriptEvaluateAsync" : "ScriptEvaluate")),
@@ -85,6 +85,13 @@ public sealed class OwnerCheckedReleaseCodeFix : DocumentCodeFixProvider
             });
         }
     }
+
+    /// <summary><c>new RedisKey[] { element }</c>, the type written so that it simplifies to what the file imports.</summary>
+    private static ArrayCreationExpressionSyntax ArrayOf(string redisType, ExpressionSyntax element)
+        => ArrayCreationExpression(
+                ArrayType(ParseTypeName("global::StackExchange.Redis." + redisType).WithAdditionalAnnotations(Simplifier.Annotation))
+                    .WithRankSpecifiers(SingletonList(ArrayRankSpecifier(SingletonSeparatedList<ExpressionSyntax>(OmittedArraySizeExpression())))),
+                InitializerExpression(SyntaxKind.ArrayInitializerExpression, SingletonSeparatedList(element)));
 
     private sealed record Plan(IMethodSymbol Invocation, ExpressionSyntax Receiver, ExpressionSyntax Key, string Owner, ExpressionSyntax? Flags, ExpressionSyntax Replaced, bool NeedsBool);
 
