@@ -5,8 +5,17 @@ namespace Locking.Runtime.Tests;
 
 internal static class TestSupport
 {
-    /// <summary>Runs <paramref name="acquire"/> in a flow of its own, as another caller would.</summary>
-    public static Task<T> Elsewhere<T>(Func<Task<T>> acquire) => Task.Run(acquire);
+    /// <summary>
+    /// Runs <paramref name="acquire"/> in a flow of its own, as another caller would: without the execution context of
+    /// the test, which may hold leases (a child of the holder's flow would get LockRecursionException).
+    /// </summary>
+    public static Task<T> Elsewhere<T>(Func<Task<T>> acquire)
+    {
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(acquire);
+        }
+    }
 
     /// <summary>A task that completes when <paramref name="token"/> is cancelled.</summary>
     public static Task WhenCancelled(CancellationToken token)

@@ -47,10 +47,10 @@ internal sealed class ManagedLease : LockLease
     public bool IsReleased => Volatile.Read(ref _released) != 0;
 
     /// <summary>
-    /// How much earlier than the store's TTL the holder stops trusting its lease: clocks drift, and a timer
-    /// fires late. 1 % of the TTL plus 2 ms, as Redlock reasons.
+    /// How much earlier than the store's TTL the holder stops trusting its lease: 1 % of the TTL for clocks that run
+    /// at different rates (as Redlock reasons), plus 10 ms for a timer that fires late on a busy machine.
     /// </summary>
-    internal static TimeSpan DriftMargin(TimeSpan ttl) => TimeSpan.FromTicks(ttl.Ticks / 100) + TimeSpan.FromMilliseconds(2);
+    internal static TimeSpan DriftMargin(TimeSpan ttl) => TimeSpan.FromTicks(ttl.Ticks / 100) + TimeSpan.FromMilliseconds(10);
 
     private static long ToTimestampTicks(TimeSpan span, TimeProvider time) => (long)(span.Ticks * (double)time.TimestampFrequency / TimeSpan.TicksPerSecond);
 
@@ -209,6 +209,8 @@ internal sealed class ManagedLease : LockLease
             _version++;
         }
 
+        // The flow no longer holds the key: acquiring it again waits for the store instead of failing as recursion.
+        _flow.Leave();
         _provider.Telemetry.Lost(this, cause);
         // CancelAsync runs the callbacks off this thread: a slow callback must not stall the monitor.
         _ = _lost.CancelAsync();

@@ -33,13 +33,20 @@ internal static class RedisLeaseScripts
         RedisKey[] keys = [lockKey, RedisKeyspace.FenceKey(lockKey)];
         RedisValue[] values = [owner, ttlMs, counterRetentionMs];
         RedisResult answer;
-        try
+        if (!s_acquire.SentOnce)
         {
-            answer = await database.ScriptEvaluateAsync(s_acquire.Sha1, keys, values).ConfigureAwait(false);
+            answer = await s_acquire.SendTextAsync(database, keys, values).ConfigureAwait(false);
         }
-        catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.NoScript)
+        else
         {
-            answer = await database.ScriptEvaluateAsync(s_acquire.Text, keys, values).ConfigureAwait(false);
+            try
+            {
+                answer = await database.ScriptEvaluateAsync(s_acquire.Sha1, keys, values).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.NoScript)
+            {
+                answer = await s_acquire.SendTextAsync(database, keys, values).ConfigureAwait(false);
+            }
         }
 
         return new AcquireResult((long)answer);
@@ -51,13 +58,20 @@ internal static class RedisLeaseScripts
         RedisKey[] keys = [lockKey, RedisKeyspace.FenceKey(lockKey)];
         RedisValue[] values = [owner, ttlMs, counterRetentionMs];
         RedisResult answer;
-        try
+        if (!s_renew.SentOnce)
         {
-            answer = await database.ScriptEvaluateAsync(s_renew.Sha1, keys, values).ConfigureAwait(false);
+            answer = await s_renew.SendTextAsync(database, keys, values).ConfigureAwait(false);
         }
-        catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.NoScript)
+        else
         {
-            answer = await database.ScriptEvaluateAsync(s_renew.Text, keys, values).ConfigureAwait(false);
+            try
+            {
+                answer = await database.ScriptEvaluateAsync(s_renew.Sha1, keys, values).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.NoScript)
+            {
+                answer = await s_renew.SendTextAsync(database, keys, values).ConfigureAwait(false);
+            }
         }
 
         return (long)answer == 1;
@@ -72,13 +86,20 @@ internal static class RedisLeaseScripts
         RedisKey[] keys = [lockKey];
         RedisValue[] values = [owner, releaseChannel];
         RedisResult answer;
-        try
+        if (!s_release.SentOnce)
         {
-            answer = await database.ScriptEvaluateAsync(s_release.Sha1, keys, values).ConfigureAwait(false);
+            answer = await s_release.SendTextAsync(database, keys, values).ConfigureAwait(false);
         }
-        catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.NoScript)
+        else
         {
-            answer = await database.ScriptEvaluateAsync(s_release.Text, keys, values).ConfigureAwait(false);
+            try
+            {
+                answer = await database.ScriptEvaluateAsync(s_release.Sha1, keys, values).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.NoScript)
+            {
+                answer = await s_release.SendTextAsync(database, keys, values).ConfigureAwait(false);
+            }
         }
 
         return (long)answer == 1;
@@ -112,5 +133,18 @@ internal static class RedisLeaseScripts
         public string Text { get; }
 
         public byte[] Sha1 { get; }
+
+        /// <summary>Whether a server ran the script once: until then the text is sent, which avoids a NOSCRIPT round trip.</summary>
+        public bool SentOnce => Volatile.Read(ref _sentOnce);
+
+        private bool _sentOnce;
+
+        /// <summary>Runs the script by its text; StackExchange.Redis loads it on that server and uses EVALSHA from then on.</summary>
+        public async Task<RedisResult> SendTextAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
+        {
+            var answer = await database.ScriptEvaluateAsync(Text, keys, values).ConfigureAwait(false);
+            Volatile.Write(ref _sentOnce, true);
+            return answer;
+        }
     }
 }

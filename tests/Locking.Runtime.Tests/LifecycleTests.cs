@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using Locking.Testing;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+
+namespace Locking.Runtime.Tests;
+
+[Collection(RedisCollection.Name)]
+public sealed class LifecycleTests(RedisFixture redis)
+{
+    [Fact]
+    public async Task Renewal_keeps_a_300_ms_lease_alive_for_3_seconds()
+    {
+        await using var provider = redis.Provider();
+        await RedisFixture.WarmUpAsync(provider);
+        var key = RedisFixture.UniqueKey("renewed");
+        await using var lease = await provider.AcquireAsync(key, TestSupport.Options(ttlMs: 300));
+
+        await Task.Delay(TimeSpan.FromSeconds(3)); // ten TTLs: only renewal keeps the lease
+
+        Assert.False(lease.IsLost);
+        Assert.Equal(lease.FencingToken, (await HeldTokenAsync(provider, key)));
+        var other = await TestSupport.Elsewhere(async () => await provider.TryAcquireAsync(key, TestSupport.Options(waitMs: 0)));
+        Assert.Null(other);
+    }
+
+    [Fact]
+    public async Task A_lease_without_renewal_expires_and_fires_LostToken()
+    {
+        await using var provider = redis.Provider();
+        await RedisFixture.WarmUpAsync(provider);
+        var key = RedisFixture.UniqueKey("expiring");
+        var lease = await provider.AcquireAsync(key, TestSupport.Options(ttlMs: 300, renew: false));
+        Assert.False(lease.IsLost);
+
+        await TestSupport.WhenCancelled(lease.LostToken).Within(2, "LostToken of an unrenewed 300 ms lease");
+
+        Assert.True(lease.IsLost);
+        Assert.False(await lease.RenewAsync());
+        // The store let it go too: another owner gets it (after at most the drift margin the holder gave up early).
+        await using var next = await TestSupport.Elsewhere(async () => await provider.AcquireAsync(key, TestSupport.Options(waitMs: 1_000)));
+        Assert.True(next.FencingToken > lease.FencingToken);
+        await lease.ReleaseAsync(); // owner-checked: must not end the new holder's lease
+        Assert.Equal(next.FencingToken, await HeldTokenAsync(provider, key));
+    }
+
+    [Fact]
+    public async Task A_stopped_server_makes_LostToken_fire_within_the_ttl()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await server.ConnectAsync(timeoutMs: 5_000);
+        await using var provider = new RedisLockProvider(connection);
+        await RedisFixture.WarmUpAsync(provider);
+        var asked = Stopwatch.StartNew(); // the store's TTL starts later, when the server runs the acquire
+        var lease = await provider.AcquireAsync("paused", TestSupport.Options(ttlMs: 1_000));
+        server.Pause();
+        try
+        {
+            await TestSupport.WhenCancelled(lease.LostToken).Within(3, "LostToken while the server is stopped");
+            var lostAfter = asked.Elapsed;
+            Assert.True(lostAfter < TimeSpan.FromMilliseconds(1_000), $"LostToken fired {lostAfter.TotalMilliseconds:0} ms after the acquire was asked for; the TTL is 1000 ms.");
+        }
+        finally
+        {
+            server.Resume();
+        }
+    }
+
+    [Fact]
+    public async Task Someone_else_cannot_renew_or_release_a_lease()
+    {
+        await using var provider = redis.Provider();
+        var key = RedisFixture.UniqueKey("owned");
+        await using var lease = await provider.AcquireAsync(key);
+        var impostor = new LeaseIdentity(key, Guid.NewGuid(), lease.FencingToken);
+
+        Assert.False(await provider.RenewInStoreAsync(impostor, TimeSpan.FromSeconds(30), CancellationToken.None));
+        await provider.ReleaseInStoreAsync(impostor, CancellationToken.None);
+
+        Assert.Equal(lease.FencingToken, await HeldTokenAsync(provider, key));
+        Assert.True(await lease.RenewAsync());
+    }
+
+    [Fact]
+    public async Task Release_is_idempotent_and_dispose_releases()
+    {
+        await using var provider = redis.Provider();
+        var key = RedisFixture.UniqueKey("dispose");
+        var lease = await provider.AcquireAsync(key);
+        lease.Dispose();
+        await lease.ReleaseAsync();
+        Assert.Null(await HeldTokenAsync(provider, key));
+        Assert.False(await lease.RenewAsync());
+    }
+
+    [Fact]
+    public async Task Disposing_the_provider_releases_its_leases()
+    {
+        var provider = redis.Provider();
+        var key = RedisFixture.UniqueKey("provider-dispose");
+        await provider.AcquireAsync(key);
+        await provider.DisposeAsync();
+        Assert.Null(await HeldTokenAsync(provider, key));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await provider.AcquireAsync(key));
+    }
+
+    [Fact]
+    public async Task On_a_fake_clock_an_unrenewed_lease_is_lost_exactly_at_ttl_less_the_drift_margin()
+    {
+        var time = new FakeTimeProvider();
+        await using var provider = redis.Provider(time: time);
+        var lease = await provider.AcquireAsync(RedisFixture.UniqueKey("fake-expiry"), TestSupport.Options(ttlMs: 10_000, renew: false));
+        var safe = TimeSpan.FromSeconds(10) - ManagedLease.DriftMargin(TimeSpan.FromSeconds(10)); // 9.898 s
+
+        time.Advance(safe - TimeSpan.FromMilliseconds(1));
+        Assert.False(lease.IsLost);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await TestSupport.WhenCancelled(lease.LostToken).Within(2, "LostToken at Ttl minus the drift margin");
+    }
+
+    [Fact]
+    public async Task On_a_fake_clock_the_lease_renews_at_a_third_of_its_ttl()
+    {
+        var time = new FakeTimeProvider();
+        var log = new RecordingLogger();
+        await using var provider = new RedisLockProvider(redis.Connection, logger: log, timeProvider: time);
+        var key = RedisFixture.UniqueKey("fake-renew");
+        await using var lease = await provider.AcquireAsync(key, TestSupport.Options(ttlMs: 30_000));
+        var renewed = log.Next(3);
+
+        time.Advance(TimeSpan.FromSeconds(9.9));
+        Assert.False(renewed.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        await renewed.Within(5, "the renewal at Ttl/3");
+
+        // Renewed in time, again and again: a minute of fake time later the lease still holds.
+        for (var i = 0; i < 6; i++)
+        {
+            log.Reset(3);
+            var next = log.Next(3);
+            time.Advance(TimeSpan.FromSeconds(10));
+            await next.Within(5, $"renewal {i + 2}");
+        }
+
+        Assert.False(lease.IsLost);
+    }
+
+    [Fact]
+    public async Task On_a_fake_clock_a_lease_whose_store_stopped_answering_is_lost_by_the_local_clock()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await server.ConnectAsync(timeoutMs: 10_000);
+        var time = new FakeTimeProvider();
+        await using var provider = new RedisLockProvider(connection, timeProvider: time);
+        var lease = await provider.AcquireAsync("fake-paused", TestSupport.Options(ttlMs: 30_000));
+        server.Pause();
+        try
+        {
+            time.Advance(TimeSpan.FromSeconds(10)); // the renewal goes out and hangs
+            time.Advance(TimeSpan.FromSeconds(19));
+            Assert.False(lease.IsLost);
+            time.Advance(TimeSpan.FromSeconds(1));
+            await TestSupport.WhenCancelled(lease.LostToken).Within(2, "LostToken by the local clock");
+        }
+        finally
+        {
+            server.Resume();
+        }
+    }
+
+    /// <summary>The fencing token of the lease held on <paramref name="key"/> in the store, or null when none is.</summary>
+    private async Task<long?> HeldTokenAsync(RedisLockProvider provider, string key)
+    {
+        var lockKey = provider.Keyspace.LockKey(key);
+        if (!await redis.Database.KeyExistsAsync(lockKey))
+        {
+            return null;
+        }
+
+        return (long)await redis.Database.StringGetAsync(RedisKeyspace.FenceKey(lockKey));
+    }
+}
