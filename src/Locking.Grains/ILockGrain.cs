@@ -74,15 +74,23 @@ public enum LockAcquireStatus
 /// <param name="Status">Granted, busy, or retry.</param>
 /// <param name="FencingToken">The token of the granted lease; 0 unless granted.</param>
 /// <param name="Contended">Whether the request found the key held and had to wait or give up.</param>
+/// <param name="Waited">
+/// How long the grain held the request before the grant, on its own clock. The lease's TTL runs from the grant, so
+/// the caller counts its validity from the moment it sent the request plus this wait: never later than the grant.
+/// </param>
 [GenerateSerializer]
 [Alias("Locking.LockAcquireResult")]
-public sealed record LockAcquireResult([property: Id(0)] LockAcquireStatus Status, [property: Id(1)] long FencingToken, [property: Id(2)] bool Contended)
+public sealed record LockAcquireResult(
+    [property: Id(0)] LockAcquireStatus Status,
+    [property: Id(1)] long FencingToken,
+    [property: Id(2)] bool Contended,
+    [property: Id(3)] TimeSpan Waited)
 {
-    internal static LockAcquireResult Busy { get; } = new(LockAcquireStatus.Busy, 0, true);
+    internal static LockAcquireResult Busy { get; } = new(LockAcquireStatus.Busy, 0, true, TimeSpan.Zero);
 
-    internal static LockAcquireResult Retry { get; } = new(LockAcquireStatus.Retry, 0, false);
+    internal static LockAcquireResult Retry { get; } = new(LockAcquireStatus.Retry, 0, false, TimeSpan.Zero);
 
-    internal static LockAcquireResult Granted(long fencingToken, bool contended) => new(LockAcquireStatus.Granted, fencingToken, contended);
+    internal static LockAcquireResult Granted(long fencingToken, bool contended, TimeSpan waited) => new(LockAcquireStatus.Granted, fencingToken, contended, waited);
 }
 
 /// <summary>A lock grain's view of its key.</summary>

@@ -115,6 +115,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
         }
 
         var wait = request.Wait > _options.MaxWaitPerCall ? _options.MaxWaitPerCall : request.Wait;
+        var arrived = _time.GetTimestamp();
         Waiter waiter;
         await _turn.WaitAsync(cancellationToken);
         try
@@ -128,22 +129,26 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             if (Record.Holder == request.Owner && IsHeld(now))
             {
                 // A retry of a request whose answer was lost: the same grant, its TTL counted from now.
-                return await ExtendAsync(request.Ttl) ? LockAcquireResult.Granted(Record.HolderToken, contended: false) : LockAcquireResult.Retry;
+                var extendedAt = _time.GetTimestamp();
+                return await ExtendAsync(request.Ttl)
+                    ? LockAcquireResult.Granted(Record.HolderToken, contended: false, _time.GetElapsedTime(arrived, extendedAt))
+                    : LockAcquireResult.Retry;
             }
 
             if (_queuedByOwner.Remove(request.Owner, out var earlier))
             {
                 // The same request again while its first call is still parked (its caller timed out and retried):
                 // the new call takes the old one's place in the queue.
-                waiter = new Waiter(request.Owner, request.Ttl);
+                waiter = new Waiter(request.Owner, request.Ttl, arrived);
                 _queuedByOwner[request.Owner] = waiter.Node = _queue.AddAfter(earlier, waiter);
                 _queue.Remove(earlier);
                 earlier.Value.Complete(LockAcquireResult.Retry);
             }
             else if (!IsHeld(now) && _queue.Count == 0 && now >= _firstGrantNotBefore)
             {
+                var grantedAt = _time.GetTimestamp();
                 var token = await GrantAsync(request.Owner, request.Ttl);
-                return token is { } granted ? LockAcquireResult.Granted(granted, contended: false) : LockAcquireResult.Retry;
+                return token is { } granted ? LockAcquireResult.Granted(granted, contended: false, _time.GetElapsedTime(arrived, grantedAt)) : LockAcquireResult.Retry;
             }
             else if (wait == TimeSpan.Zero)
             {
@@ -151,7 +156,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             }
             else
             {
-                waiter = new Waiter(request.Owner, request.Ttl);
+                waiter = new Waiter(request.Owner, request.Ttl, arrived);
                 _queuedByOwner[request.Owner] = waiter.Node = _queue.AddLast(waiter);
                 ArmTimer();
             }
@@ -310,6 +315,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
                 return false;
             }
 
+            var grantedAt = _time.GetTimestamp();
             var now = _time.GetUtcNow();
             var before = Record.Copy();
             var next = _stale || now < _firstGrantNotBefore ? null : TakeFirstWaiter();
@@ -328,7 +334,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             if (await WriteAsync(before))
             {
                 _inheritedHolder = false;
-                next?.Complete(LockAcquireResult.Granted(nextToken, contended: true));
+                next?.Complete(LockAcquireResult.Granted(nextToken, contended: true, _time.GetElapsedTime(next.Arrived, grantedAt)));
                 if (next is not null)
                 {
                     LogGranted(Key, nextToken, next.Ttl.TotalMilliseconds);
@@ -370,8 +376,11 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             return;
         }
 
+        var grantedAt = _time.GetTimestamp();
         var token = await GrantAsync(waiter.Owner, waiter.Ttl);
-        waiter.Complete(token is { } granted ? LockAcquireResult.Granted(granted, contended: true) : LockAcquireResult.Retry);
+        waiter.Complete(token is { } granted
+            ? LockAcquireResult.Granted(granted, contended: true, _time.GetElapsedTime(waiter.Arrived, grantedAt))
+            : LockAcquireResult.Retry);
     }
 
     private Waiter? TakeFirstWaiter()
@@ -578,13 +587,16 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     [LoggerMessage(4, LogLevel.Information, "Lock '{Key}' has no record and records may have been lost recently: its first grant waits until {NotBefore:O}")]
     private partial void LogLockDelay(string key, DateTimeOffset notBefore);
 
-    private sealed class Waiter(Guid owner, TimeSpan ttl)
+    private sealed class Waiter(Guid owner, TimeSpan ttl, long arrived)
     {
         private readonly TaskCompletionSource<LockAcquireResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Guid Owner { get; } = owner;
 
         public TimeSpan Ttl { get; } = ttl;
+
+        /// <summary>When the request reached the grain (a <see cref="TimeProvider"/> timestamp).</summary>
+        public long Arrived { get; } = arrived;
 
         /// <summary>Its place in the queue; <see langword="null"/> once it left.</summary>
         public LinkedListNode<Waiter>? Node { get; set; }

@@ -80,7 +80,10 @@ public sealed class OrleansLockProvider : LockProvider
                         RecordContention(request.Key);
                     }
 
-                    return new LeaseGrant(result.FencingToken, sent);
+                    // The grain counts the TTL from the grant, which came no earlier than the send plus the time
+                    // the grain held the request: a lease that waited long is not born expired.
+                    var waitedTicks = (long)(result.Waited.Ticks * (double)TimeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
+                    return new LeaseGrant(result.FencingToken, sent + Math.Max(0, waitedTicks));
 
                 case LockAcquireStatus.Busy:
                     if (!contentionRecorded)
