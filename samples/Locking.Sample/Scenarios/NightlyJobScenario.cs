@@ -12,9 +12,9 @@ public sealed class NightlyJobScenario(ReportJob job, Timeline timeline, Timelin
         timeline.Section($"2. four schedulers fire the nightly report — [Exclusive(\"jobs/nightly-report\", Ttl = \"{ReportJob.Ttl.TotalMilliseconds:0}ms\", Wait = \"0\", OnBusy = OnBusy.Skip)]");
         var renewalsBefore = libraryEvents.Renewals;
 
-        async Task<bool> FireAsync(string scheduler, TimeSpan after)
+        async Task<bool> FireAsync(string scheduler, Func<Task> when)
         {
-            await Task.Delay(after, cancellationToken);
+            await when();
             var ran = await job.RunNightlyReportAsync(scheduler, cancellationToken);
             if (!ran)
             {
@@ -24,13 +24,20 @@ public sealed class NightlyJobScenario(ReportJob job, Timeline timeline, Timelin
             return ran;
         }
 
-        // Three fire together; the fourth fires after the TTL has passed, while the job still runs.
-        var late = ReportJob.Ttl * 1.5;
+        // Three fire together; the fourth fires once the job has run for 1.5 TTLs, so its lease only still
+        // stands because it was renewed.
+        Task Now() => Task.CompletedTask;
+        async Task OneAndAHalfTtlsIntoTheJob()
+        {
+            await job.Started.WaitAsync(cancellationToken);
+            await Task.Delay(ReportJob.Ttl * 1.5, cancellationToken);
+        }
+
         var results = await Task.WhenAll(
-            Task.Run(() => FireAsync("scheduler-a", TimeSpan.Zero), cancellationToken),
-            Task.Run(() => FireAsync("scheduler-b", TimeSpan.Zero), cancellationToken),
-            Task.Run(() => FireAsync("scheduler-c", TimeSpan.Zero), cancellationToken),
-            Task.Run(() => FireAsync("scheduler-late", late), cancellationToken));
+            Task.Run(() => FireAsync("scheduler-a", Now), cancellationToken),
+            Task.Run(() => FireAsync("scheduler-b", Now), cancellationToken),
+            Task.Run(() => FireAsync("scheduler-c", Now), cancellationToken),
+            Task.Run(() => FireAsync("scheduler-late", OneAndAHalfTtlsIntoTheJob), cancellationToken));
 
         var runs = results.Count(ran => ran);
         invariants.Check("nightly-job", "exactly one scheduler ran the job", runs == 1 && job.Runs == 1,
@@ -46,7 +53,11 @@ public sealed partial class ReportJob(ILockProvider locks, Timeline timeline)
 {
     public static readonly TimeSpan Ttl = TimeSpan.FromMilliseconds(900);
     public static readonly TimeSpan Length = Ttl * 2.2;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _runs;
+
+    /// <summary>Completes when the report starts running.</summary>
+    public Task Started => _started.Task;
 
     public int Runs => Volatile.Read(ref _runs);
 
@@ -60,6 +71,7 @@ public sealed partial class ReportJob(ILockProvider locks, Timeline timeline)
     {
         Interlocked.Increment(ref _runs);
         timeline.Event(scheduler, $"runs the report under {lease.Key} (fencing {lease.FencingToken}) for {Length.TotalMilliseconds:0} ms");
+        _started.TrySetResult();
         await Task.Delay(Length, cancellationToken);
         LeaseHeldToTheEnd = !lease.IsLost;
         timeline.Event(scheduler, $"report done; lease still held: {!lease.IsLost}");

@@ -15,11 +15,13 @@ public sealed class StaleHolderScenario(LedgerWriter writer, FencedLedger ledger
         timeline.Section($"3. a holder stalls past its TTL — [Exclusive(\"ledger/{{entryId}}\", Ttl = \"{LedgerWriter.Ttl.TotalMilliseconds:0}ms\", Renew = false)] + a fenced store");
 
         var staleHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var nextHolderWrote = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var stale = Task.Run(async () =>
         {
             try
             {
-                await writer.WriteEntryAsync(EntryId, new LedgerWrite("writer-a", "paid by A", LedgerWriter.Ttl * 3, staleHolds), cancellationToken);
+                var stall = new Stall(LedgerWriter.Ttl * 3, Until: nextHolderWrote.Task);
+                await writer.WriteEntryAsync(EntryId, new LedgerWrite("writer-a", "paid by A", staleHolds, stall), cancellationToken);
                 return (Exception?)null;
             }
             catch (LeaseLostException ex)
@@ -31,7 +33,15 @@ public sealed class StaleHolderScenario(LedgerWriter writer, FencedLedger ledger
 
         await staleHolds.Task.WaitAsync(cancellationToken);
         timeline.Event("writer-b", "wants the same entry");
-        await writer.WriteEntryAsync(EntryId, new LedgerWrite("writer-b", "paid by B", TimeSpan.Zero, null), cancellationToken);
+        try
+        {
+            await writer.WriteEntryAsync(EntryId, new LedgerWrite("writer-b", "paid by B", null, null), cancellationToken);
+        }
+        finally
+        {
+            nextHolderWrote.TrySetResult();
+        }
+
         var staleError = await stale;
 
         var a = writer.Attempts.Single(w => w.Writer == "writer-a");
@@ -45,8 +55,14 @@ public sealed class StaleHolderScenario(LedgerWriter writer, FencedLedger ledger
     }
 }
 
-/// <summary>One write: who writes what, how long it stalls first, and whom to tell once it holds the lease.</summary>
-public sealed record LedgerWrite(string Writer, string Value, TimeSpan Stall, TaskCompletionSource? Holding);
+/// <summary>One write: who writes what, whom to tell once it holds the lease, and how it stalls before writing.</summary>
+public sealed record LedgerWrite(string Writer, string Value, TaskCompletionSource? Holding, Stall? Stall);
+
+/// <summary>
+/// A pause of at least <paramref name="Length"/> that also lasts until <paramref name="Until"/> completes (at most
+/// half a minute), so that on a slow machine the next holder has surely written before the stalled one wakes.
+/// </summary>
+public sealed record Stall(TimeSpan Length, Task Until);
 
 /// <summary>What one writer saw: its fencing token, whether its write was accepted, whether it saw the loss.</summary>
 public sealed record WriteAttempt(string Writer, long FencingToken, bool Accepted, bool SawLost);
@@ -76,13 +92,13 @@ public sealed partial class LedgerWriter(ILockProvider locks, FencedLedger ledge
     {
         timeline.Event(write.Writer, $"holds {lease.Key} (fencing {lease.FencingToken}), TTL {Ttl.TotalMilliseconds:0} ms, no renewal");
         write.Holding?.TrySetResult();
-        if (write.Stall > TimeSpan.Zero)
+        if (write.Stall is { } stall)
         {
-            timeline.Event(write.Writer, $"stalls for {write.Stall.TotalMilliseconds:0} ms (a GC pause, a stuck call) …");
+            timeline.Event(write.Writer, $"stalls for {stall.Length.TotalMilliseconds:0} ms or more (a GC pause, a stuck call) …");
             using var onLost = cancellationToken.Register(() => timeline.Event(write.Writer, "its LostToken fired: the lease ran out"));
 
             // A paused process does not look at its token: the stall deliberately ignores it.
-            await Task.Delay(write.Stall, CancellationToken.None);
+            await Task.WhenAll(Task.Delay(stall.Length, CancellationToken.None), stall.Until.WaitAsync(TimeSpan.FromSeconds(30)));
             timeline.Event(write.Writer, $"wakes up and writes anyway with fencing {lease.FencingToken}");
         }
 
