@@ -111,6 +111,8 @@ public sealed partial class RedisLockProvider : LockProvider
 
     internal RedisKeyspace Keyspace => _keyspace;
 
+    internal RedisWaitQueues Waiters => _waiters;
+
     /// <inheritdoc />
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     protected override async ValueTask<LeaseGrant?> AcquireInStoreAsync(LeaseRequest request, CancellationToken cancellationToken)
@@ -240,9 +242,10 @@ public sealed partial class RedisLockProvider : LockProvider
             {
                 await call.WaitAsync(bound, TimeProvider, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (!call.IsCompleted && ex is TimeoutException or OperationCanceledException)
+            catch (Exception) when (!call.IsFaulted && !call.IsCanceled)
             {
-                // The answer is abandoned: if it turns out to be a grant, give the lease back at once.
+                // Timed out or cancelled, though the answer may have come in just now: if it is (or turns out to be) a
+                // grant, give the lease back at once.
                 ReleaseIfGrantedLater(call, master, key, lockKey, owner);
                 cancellationToken.ThrowIfCancellationRequested();
                 throw NoAnswer($"Redis did not answer an acquire of '{key}' within {bound.TotalMilliseconds:0} ms.");
@@ -267,9 +270,19 @@ public sealed partial class RedisLockProvider : LockProvider
         {
             await Task.WhenAll(calls).WaitAsync(bound, TimeProvider, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception)
         {
-            // Some primaries failed or did not answer in time: counted below.
+            // Some primaries failed or did not answer in time (counted below), or the caller gave up.
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            for (var i = 0; i < calls.Length; i++)
+            {
+                ReleaseIfGrantedLater(calls[i], _masters[i], key, lockKey, owner);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         int granted = 0, busy = 0, failed = 0;
@@ -311,7 +324,7 @@ public sealed partial class RedisLockProvider : LockProvider
 
         var elapsed = TimeProvider.GetElapsedTime(sentAt);
         var ttl = TimeSpan.FromMilliseconds(ttlMs);
-        if (!cancellationToken.IsCancellationRequested && granted >= _quorum && elapsed < ttl - ManagedLease.DriftMargin(ttl))
+        if (granted >= _quorum && elapsed < ttl - ManagedLease.DriftMargin(ttl))
         {
             return new Attempt(token, null, sentAt);
         }
@@ -323,7 +336,6 @@ public sealed partial class RedisLockProvider : LockProvider
             await ReleaseOnAllAsync(lockKey, owner).ConfigureAwait(false);
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
         if (failed > _masters.Length - _quorum)
         {
             throw firstError is RedisException redisError

@@ -40,6 +40,15 @@ internal sealed class RedisWaitQueues
         }
     }
 
+    /// <summary>How many tasks of this process wait for <paramref name="lockKey"/> (for tests).</summary>
+    public int Count(string lockKey)
+    {
+        lock (_gate)
+        {
+            return _queues.TryGetValue(lockKey, out var queue) ? queue.Waiters.Count : 0;
+        }
+    }
+
     /// <summary>Puts a new waiter at the end of <paramref name="lockKey"/>'s queue.</summary>
     public Waiter Enqueue(string lockKey)
     {
