@@ -86,7 +86,7 @@ async Task<CaseResult> RunOneAsync(LoadCase loadCase, LibraryKind kind)
     try
     {
         await using var library = await kind.ConnectAsync(configuration);
-        return await library.RunAsync(loadCase, new CaseContext(options, server, configuration, adminServer, kind));
+        return await library.RunAsync(loadCase, new CaseContext(options, server, configuration, kind));
     }
     catch (Exception ex)
     {

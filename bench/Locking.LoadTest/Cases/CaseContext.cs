@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace Locking.LoadTest;
 
 /// <summary>What a case needs besides the library: the options, the server, and the measured-window routine.</summary>
-internal sealed class CaseContext(LoadOptions options, RedisServer server, ConfigurationOptions configuration, IServer admin, LibraryKind kind)
+internal sealed class CaseContext(LoadOptions options, RedisServer server, ConfigurationOptions configuration, LibraryKind kind)
 {
     /// <summary>How long workers get to stop after the window before the run counts as hung.</summary>
     private static readonly TimeSpan s_grace = TimeSpan.FromSeconds(15);
@@ -22,13 +22,8 @@ internal sealed class CaseContext(LoadOptions options, RedisServer server, Confi
         where THandle : class
         => (LockLibrary<THandle>)await Kind.ConnectAsync(configuration, verifier);
 
-    /// <summary>Commands the server has processed since it started (nested script calls included).</summary>
-    public async Task<long> ServerCommandsAsync()
-    {
-        var info = await admin.InfoAsync("stats");
-        var stats = info.SelectMany(group => group).FirstOrDefault(pair => pair.Key == "total_commands_processed");
-        return long.TryParse(stats.Value, out var count) ? count : 0;
-    }
+    /// <summary>Says on standard error where a long run is, so a stall shows where it stalls.</summary>
+    public void Progress(string message) => Console.Error.WriteLine($"      [{DateTime.UtcNow:HH:mm:ss.f}] {Kind.Name}: {message}");
 
     public ResourceReading Read(long serverCommands = 0) => ResourceReading.Take(Server.ProcessId, serverCommands);
 

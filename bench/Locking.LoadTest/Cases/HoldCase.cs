@@ -8,10 +8,13 @@ namespace Locking.LoadTest.Cases;
 /// Acquires <c>leases</c> leases on distinct keys with auto-renewal and a short Ttl, holds them all for the run's
 /// duration, and reports what holding costs (CPU of both processes, managed memory per lease, allocation, server
 /// commands) and whether any was lost: by the library's own word, and by another instance managing to take the key.
-/// Only for libraries that renew by themselves.
+/// Only for libraries that renew by themselves. Every step has a time budget: a library that starves the thread
+/// pool is reported as such, and the run goes on.
 /// </summary>
 internal sealed class HoldCase(string name, int leases, int parallelism, TimeSpan ttl) : LoadCase
 {
+    private static readonly TimeSpan s_stepBudget = TimeSpan.FromSeconds(60);
+
     public override string Name => name;
 
     public override string Description =>
@@ -31,10 +34,10 @@ internal sealed class HoldCase(string name, int leases, int parallelism, TimeSpa
 
         var baseline = GC.GetTotalMemory(forceFullCollection: true);
         var rampStarted = Stopwatch.GetTimestamp();
-        var histograms = await ForEachAsync(keys, parallelism, async (index, latency) =>
+        var histograms = await ForEachAsync("acquire", keys, async (index, latency, cancellationToken) =>
         {
             var started = Stopwatch.GetTimestamp();
-            var handle = await library.TryAcquireAsync(keys[index], CancellationToken.None);
+            var handle = await library.TryAcquireAsync(keys[index], cancellationToken);
             latency.RecordTicks(Stopwatch.GetTimestamp() - started);
             if (library.IsAcquired(handle))
             {
@@ -53,24 +56,29 @@ internal sealed class HoldCase(string name, int leases, int parallelism, TimeSpa
 
         var acquired = handles.Count(handle => handle is not null);
         result.Operations = acquired;
+        context.Progress($"acquired {acquired} leases in {result.Window.TotalSeconds:0.0} s; holding");
         var heldMemory = GC.GetTotalMemory(forceFullCollection: true);
 
-        // The hold itself: nothing runs here but the libraries' renewal.
-        var start = context.Read(await context.ServerCommandsAsync());
-        await Task.Delay(context.Options.Duration);
-        var end = context.Read(await context.ServerCommandsAsync());
+        // The hold runs on a thread of its own, not the thread pool: a library that starves the pool (blocking renewal
+        // callbacks) must not stretch the window it is measured in, nor stall the harness.
+        var (start, end, lostByLibrary, starved) = await Task.Factory.StartNew(
+            () => HoldOnOwnThread(library, keys, handles, context, result), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         result.AllocatedBytes = end.AllocatedBytes - start.AllocatedBytes;
 
-        var lostByLibrary = handles.Count(handle => handle is not null && library.IsLost(handle));
-        var takenByOthers = await CountTakenByOthersAsync(context, keys, handles, result);
-
-        await ForEachAsync(keys, parallelism, async (index, _) =>
+        var takenByOthers = -1;
+        if (!starved)
         {
-            if (handles[index] is { } handle)
+            context.Progress($"held; {lostByLibrary} lost by the library's word; checking with another instance");
+            takenByOthers = await CountTakenByOthersAsync(context, keys, handles, result);
+            context.Progress($"{takenByOthers} taken by another instance; releasing");
+            await ForEachAsync("release", keys, async (index, _, _) =>
             {
-                await library.ReleaseAsync(keys[index], handle);
-            }
-        }, result);
+                if (handles[index] is { } handle)
+                {
+                    await library.ReleaseAsync(keys[index], handle);
+                }
+            }, result);
+        }
 
         result.Hold = new HoldMeasurement(
             leases,
@@ -79,16 +87,49 @@ internal sealed class HoldCase(string name, int leases, int parallelism, TimeSpa
             (heldMemory - baseline) / Math.Max(1, acquired),
             end.ProcessCpu - start.ProcessCpu,
             end.ServerCpu - start.ServerCpu,
-            end.ServerCommands - start.ServerCommands,
+            start.ServerCommands >= 0 && end.ServerCommands >= 0 ? end.ServerCommands - start.ServerCommands : -1,
             lostByLibrary,
-            takenByOthers);
+            Math.Max(0, takenByOthers));
         var hold = result.Hold;
         result.Notes.Add(
             $"held {hold.Acquired}/{hold.Leases} for {hold.Held.TotalSeconds:0.0} s: client CPU {hold.ProcessCpu.TotalMilliseconds:0} ms " +
             $"({hold.ProcessCpuPercent:0.0} % of a core), server CPU {hold.ServerCpuPercent:0.0} %, " +
-            $"{hold.ServerCommandsPerSecond:0} server commands/s, managed memory {hold.ManagedBytesPerLease} B per lease, " +
-            $"lost by the library's word {hold.LostByLibrary}, taken by another instance {hold.TakenByOthers}");
+            $"{hold.ServerCommandsPerSecond:0} server commands/s, managed memory {hold.ManagedBytesPerLease:N0} B per lease, " +
+            $"lost by the library's word {hold.LostByLibrary}, taken by another instance " +
+            (takenByOthers < 0 ? "not checked (thread pool starved)" : hold.TakenByOthers.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return result;
+    }
+
+    /// <summary>
+    /// Holds for the run's duration with blocking waits only, then reads what the hold cost. When the thread pool is
+    /// starved by then, every handle is disposed from here, which in every library stops its renewal before it awaits
+    /// anything; the releases then complete as the pool drains, and the check by another instance is skipped.
+    /// </summary>
+    private static (ResourceReading Start, ResourceReading End, int LostByLibrary, bool Starved) HoldOnOwnThread<THandle>(
+        LockLibrary<THandle> library, string[] keys, THandle?[] handles, CaseContext context, CaseResult result)
+        where THandle : class
+    {
+        var start = context.Read(ServerStats.CommandsProcessed(context.Server.Port));
+        Thread.Sleep(context.Options.Duration);
+        var end = context.Read(ServerStats.CommandsProcessed(context.Server.Port));
+        var lost = handles.Count(handle => handle is not null && library.IsLost(handle));
+        var queued = ThreadPool.PendingWorkItemCount;
+        var starved = queued > 1000;
+        if (starved)
+        {
+            result.Hung = true;
+            result.Notes.Add($"thread pool starved at the end of the hold: {queued:N0} work items queued on {ThreadPool.ThreadCount} threads");
+            context.Progress($"thread pool starved ({queued:N0} queued); disposing every handle from a dedicated thread");
+            for (var i = 0; i < handles.Length; i++)
+            {
+                if (handles[i] is { } handle)
+                {
+                    _ = library.ReleaseAsync(keys[i], handle).AsTask();
+                }
+            }
+        }
+
+        return (start, end, lost, starved);
     }
 
     /// <summary>Another instance tries every key once without waiting: each success is a lease this one lost.</summary>
@@ -98,14 +139,14 @@ internal sealed class HoldCase(string name, int leases, int parallelism, TimeSpa
         await using var other = await context.ConnectAnotherAsync<THandle>(verifier: true);
         other.Configure(ttl, TimeSpan.Zero);
         var taken = 0;
-        await ForEachAsync(keys, parallelism, async (index, _) =>
+        await ForEachAsync("check", keys, async (index, _, cancellationToken) =>
         {
             if (handles[index] is null)
             {
                 return;
             }
 
-            var handle = await other.TryAcquireAsync(keys[index], CancellationToken.None);
+            var handle = await other.TryAcquireAsync(keys[index], cancellationToken);
             if (other.IsAcquired(handle))
             {
                 Interlocked.Increment(ref taken);
@@ -119,36 +160,51 @@ internal sealed class HoldCase(string name, int leases, int parallelism, TimeSpa
         return taken;
     }
 
-    /// <summary>Runs <paramref name="body"/> for every index on <paramref name="width"/> tasks, each with its own histogram.</summary>
-    private static async Task<LatencyHistogram[]> ForEachAsync(string[] keys, int width, Func<int, LatencyHistogram, Task> body, CaseResult result)
+    /// <summary>
+    /// Runs <paramref name="body"/> for every index on <c>parallelism</c> tasks, each with its own histogram, within
+    /// the step budget: past it, no index is started any more, the token is cancelled, and the step is noted as cut short.
+    /// </summary>
+    private async Task<LatencyHistogram[]> ForEachAsync(
+        string step, string[] keys, Func<int, LatencyHistogram, CancellationToken, Task> body, CaseResult result)
     {
+        using var budget = new CancellationTokenSource(s_stepBudget);
         var next = -1;
-        var histograms = new LatencyHistogram[Math.Min(width, keys.Length)];
+        var done = 0;
+        var histograms = new LatencyHistogram[Math.Min(parallelism, keys.Length)];
         var tasks = new Task[histograms.Length];
         for (var t = 0; t < tasks.Length; t++)
         {
             var histogram = histograms[t] = new LatencyHistogram();
             tasks[t] = Task.Run(async () =>
             {
-                for (var index = Interlocked.Increment(ref next); index < keys.Length; index = Interlocked.Increment(ref next))
+                for (var index = Interlocked.Increment(ref next);
+                     index < keys.Length && !budget.IsCancellationRequested;
+                     index = Interlocked.Increment(ref next))
                 {
                     try
                     {
-                        await body(index, histogram);
+                        await body(index, histogram, budget.Token);
+                        Interlocked.Increment(ref done);
                     }
                     catch (Exception ex)
                     {
                         lock (result)
                         {
                             result.Errors++;
-                            result.FirstError ??= ex.Message;
+                            result.FirstError ??= $"{step}: {ex.GetBaseException().Message}";
                         }
                     }
                 }
             });
         }
 
-        await Task.WhenAll(tasks);
+        var all = Task.WhenAll(tasks);
+        if (await Task.WhenAny(all, Task.Delay(s_stepBudget + TimeSpan.FromSeconds(10))) != all || budget.IsCancellationRequested)
+        {
+            result.Hung = true;
+            result.Notes.Add($"{step} cut short after {s_stepBudget.TotalSeconds:0} s with {Volatile.Read(ref done)} of {keys.Length} done");
+        }
+
         return histograms;
     }
 }
