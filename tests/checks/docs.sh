@@ -43,7 +43,7 @@ for page in "${docs[@]}"; do
       # Leading statements (until the first declaration at column 0) go into a method.
       first_decl = count + 1
       for (i = 1; i <= count; i++) {
-        if (text[i] ~ /^(\[|public |internal |private |protected |file |sealed |abstract |static class|static partial|partial |class |record |struct |interface |enum |readonly |namespace )/) { first_decl = i; break }
+        if (text[i] ~ /^(\[[A-Za-z]|public |internal |private |protected |file |sealed |abstract |static class|static partial|partial |class |record |struct |interface |enum |readonly |namespace )/) { first_decl = i; break }
       }
       statements = 0
       for (i = 1; i < first_decl; i++) if (text[i] !~ /^[ \t]*(\/\/.*)?$/) statements = 1
