@@ -1,0 +1,108 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Text;
+using Locking.Analyzers.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Xunit.Abstractions;
+
+namespace Locking.Analyzers.Tests;
+
+/// <summary>
+/// Every analyzer over a generated 2,000-method compilation (after the generator ran, as in a build). Prints each
+/// analyzer's execution time; asserts what it reports, never how long it took (timing goals live in bench/).
+/// </summary>
+public sealed class AnalyzerPerformanceTests(ITestOutputHelper output)
+{
+    private const int Types = 200; // ten methods each
+
+    [Fact]
+    public async Task Two_thousand_methods_raise_exactly_the_planted_bugs()
+    {
+        var compilation = CSharpCompilation.Create("Synthetic",
+            new[]
+            {
+                CSharpSyntaxTree.ParseText(TestReferences.GlobalUsings, path: "GlobalUsings.cs"),
+                CSharpSyntaxTree.ParseText(SyntheticSource(), path: "Synthetic.cs"),
+            },
+            TestReferences.All,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+        CSharpGeneratorDriver.Create(new Locking.Generators.ExclusiveGenerator())
+            .RunGeneratorsAndUpdateCompilation(compilation, out var generated, out _);
+        Assert.Empty(generated.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+
+        var analyzers = CorpusTests.AllAnalyzers;
+        var withAnalyzers = generated.WithAnalyzers(analyzers, new CompilationWithAnalyzersOptions(
+            new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), onAnalyzerException: null, concurrentAnalysis: true, logAnalyzerExecutionTime: true));
+        var clock = Stopwatch.StartNew();
+        var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync();
+        clock.Stop();
+
+        output.WriteLine($"{Types * 10} methods in {Types} types: analyzers took {clock.ElapsedMilliseconds} ms (wall, {Environment.ProcessorCount} cores)");
+        foreach (var analyzer in analyzers)
+        {
+            var telemetry = await withAnalyzers.GetAnalyzerTelemetryInfoAsync(analyzer, CancellationToken.None);
+            output.WriteLine($"  {analyzer.GetType().Name,-24} {telemetry.ExecutionTime.TotalMilliseconds,8:0.0} ms");
+        }
+
+        var byId = diagnostics.GroupBy(d => d.Id).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine("  reported: " + string.Join(", ", byId.OrderBy(p => p.Key).Select(p => $"{p.Key} x{p.Value}")));
+        Assert.Equal(new Dictionary<string, int> { ["LOCK001"] = Types / 10, ["LOCK002"] = Types / 20, ["LOCK012"] = Types / 25 }, byId);
+    }
+
+    /// <summary>Realistic members: [Exclusive] methods and bodies, leases, a cache; a few planted bugs.</summary>
+    private static string SyntheticSource()
+    {
+        var source = new StringBuilder();
+        for (var i = 0; i < Types; i++)
+        {
+            var leaky = i % 10 == 0;
+            var naiveRedis = i % 20 == 0;
+            var reentrant = i % 25 == 0;
+            source.Append($$"""
+                public sealed partial class Service{{i}}(ILockProvider locks, IDatabase db)
+                {
+                    [Exclusive("orders{{i}}/{orderId}")]
+                    public partial Task ChargeAsync(string orderId, CancellationToken ct);
+
+                    private async Task ChargeAsyncCore(string orderId, LockLease lease, CancellationToken ct)
+                    {
+                        await db.StringSetAsync("charged:" + orderId, lease.FencingToken, TimeSpan.FromDays(1));
+                        await AuditAsync({{(reentrant ? "orderId" : "\"audit-\" + orderId")}}, ct);
+                    }
+
+                    [Exclusive("orders{{i}}/{id}", Ttl = "10s")]
+                    public partial Task AuditAsync(string id, CancellationToken ct);
+
+                    private Task AuditAsyncCore(string id, CancellationToken ct) => Task.CompletedTask;
+
+                    public async Task<long> RunAsync(string job, CancellationToken ct)
+                    {
+                        await using var lease = await locks.AcquireAsync("jobs{{i}}/" + job, cancellationToken: ct);
+                        return lease.FencingToken;
+                    }
+
+                    public async Task<bool> TryRunAsync(string job)
+                    {
+                        var lease = await locks.TryAcquireAsync("jobs{{i}}/" + job);
+                        if (lease is null) return false;
+                        try { await Task.Yield(); return true; }
+                        finally { {{(leaky ? "Console.WriteLine(lease);" : "await lease.ReleaseAsync();")}} }
+                    }
+
+                    public Task<bool> CacheAsync(int id, string json) => db.StringSetAsync("product{{i}}:" + id, json, TimeSpan.FromMinutes(5));
+
+                    public Task<bool> InvalidateAsync(int id) => db.KeyDeleteAsync("product{{i}}:" + id);
+
+                    public Task<bool> ClaimAsync(string id) => db.StringSetAsync("claim{{i}}:" + id, "me", TimeSpan.FromSeconds(30), When.NotExists);
+
+                    public Task<bool> UnclaimAsync(string id) => {{(naiveRedis ? "db.KeyDeleteAsync(\"claim" + i + ":\" + id)" : "Task.FromResult(false)")}};
+                }
+
+                """);
+        }
+
+        return source.ToString();
+    }
+}
