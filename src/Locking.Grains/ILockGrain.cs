@@ -17,20 +17,27 @@ public interface ILockGrain : IGrainWithStringKey
     /// A repeated request of an owner that holds the lease returns the same grant, so a retry after a lost
     /// reply never takes a second lease.
     /// </summary>
-    /// <remarks>Interleaves with every other call: a parked acquire must not block the holder's renew or release.</remarks>
+    /// <remarks>
+    /// Interleaves with every other call: a parked acquire must not block the holder's renew or release. Its
+    /// response timeout (15 s) stays well above the longest wait of one call (10 s), and short enough that a
+    /// request lost with a dying silo is sent again soon.
+    /// </remarks>
     [Alias("Acquire")]
     [AlwaysInterleave]
-    [ResponseTimeout("00:00:30")]
+    [ResponseTimeout("00:00:15")]
     Task<LockAcquireResult> AcquireAsync(LockAcquireRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Extends the lease to <paramref name="ttl"/> from now if <paramref name="owner"/> still holds it with <paramref name="fencingToken"/>.</summary>
     /// <returns><see langword="false"/> when the lease is gone: expired, released, or held by another owner.</returns>
+    /// <remarks>A short response timeout: a renewal lost with a dying silo is retried well within the lease's TTL.</remarks>
     [Alias("Renew")]
+    [ResponseTimeout("00:00:05")]
     Task<bool> RenewAsync(Guid owner, long fencingToken, TimeSpan ttl);
 
     /// <summary>Ends the lease if <paramref name="owner"/> holds it with <paramref name="fencingToken"/>, and hands it to the first waiter.</summary>
     /// <returns>Whether this call ended the lease.</returns>
     [Alias("Release")]
+    [ResponseTimeout("00:00:05")]
     Task<bool> ReleaseAsync(Guid owner, long fencingToken);
 
     /// <summary>
@@ -38,6 +45,7 @@ public interface ILockGrain : IGrainWithStringKey
     /// was granted. The answer to an acquire whose caller gave up before the reply came (cancelled, timed out).
     /// </summary>
     [Alias("Abandon")]
+    [ResponseTimeout("00:00:05")]
     Task AbandonAsync(Guid owner);
 
     /// <summary>What the activation knows about the key now, for diagnostics and tests.</summary>

@@ -40,7 +40,7 @@ public sealed class LockGrainOptions
 
     /// <summary>
     /// The longest a single acquire call waits in a grain's queue; longer waits are re-issued by the provider.
-    /// Kept well below the 30 s response timeout of the call. Default 10 seconds.
+    /// At most 10 s, well below the call's 15 s response timeout. Default 10 seconds.
     /// </summary>
     public TimeSpan MaxWaitPerCall { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -64,9 +64,9 @@ public sealed class LockGrainOptions
             throw new ArgumentOutOfRangeException(nameof(LockDelay), LockDelay, $"LockGrainOptions.LockDelay must not be negative; it was {LockDelay}.");
         }
 
-        if (MaxWaitPerCall <= TimeSpan.Zero || MaxWaitPerCall > TimeSpan.FromSeconds(20))
+        if (MaxWaitPerCall <= TimeSpan.Zero || MaxWaitPerCall > TimeSpan.FromSeconds(10))
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxWaitPerCall), MaxWaitPerCall, $"LockGrainOptions.MaxWaitPerCall must be positive and at most 20 s (the call's response timeout is 30 s); it was {MaxWaitPerCall}.");
+            throw new ArgumentOutOfRangeException(nameof(MaxWaitPerCall), MaxWaitPerCall, $"LockGrainOptions.MaxWaitPerCall must be positive and at most 10 s (the call's response timeout is 15 s); it was {MaxWaitPerCall}.");
         }
     }
 }

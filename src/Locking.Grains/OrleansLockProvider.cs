@@ -132,10 +132,11 @@ public sealed class OrleansLockProvider : LockProvider
 public sealed record OrleansLockProviderOptions
 {
     /// <summary>
-    /// The longest one acquire call waits in a grain's queue; a longer wait is sent as several calls. Kept well
-    /// below the 30 s response timeout, and capped by the silo's <see cref="LockGrainOptions.MaxWaitPerCall"/>. Default 10 s.
+    /// The longest one acquire call waits in a grain's queue; a longer wait is sent as several calls. At most 10 s,
+    /// well below the call's 15 s response timeout, and capped by the silo's <see cref="LockGrainOptions.MaxWaitPerCall"/>.
+    /// Default 5 s.
     /// </summary>
-    public TimeSpan WaitPerCall { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan WaitPerCall { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The first pause before an acquire is sent again after a failed call; doubled on each failure. Default 50 ms.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(50);
@@ -148,9 +149,9 @@ public sealed record OrleansLockProviderOptions
 
     internal void Validate()
     {
-        if (WaitPerCall <= TimeSpan.Zero || WaitPerCall > TimeSpan.FromSeconds(20))
+        if (WaitPerCall <= TimeSpan.Zero || WaitPerCall > TimeSpan.FromSeconds(10))
         {
-            throw new ArgumentOutOfRangeException(nameof(WaitPerCall), WaitPerCall, $"OrleansLockProviderOptions.WaitPerCall must be positive and at most 20 s (the call's response timeout is 30 s); it was {WaitPerCall}.");
+            throw new ArgumentOutOfRangeException(nameof(WaitPerCall), WaitPerCall, $"OrleansLockProviderOptions.WaitPerCall must be positive and at most 10 s (the call's response timeout is 15 s); it was {WaitPerCall}.");
         }
 
         if (RetryDelay <= TimeSpan.Zero || MaxRetryDelay < RetryDelay)
