@@ -78,7 +78,7 @@ public static class RedisLockingBuilderExtensions
     }
 
     /// <summary>The one connection a provider made from a configuration string; disposed with the container.</summary>
-    private sealed class OwnedRedisConnection(string configuration) : IAsyncDisposable
+    private sealed class OwnedRedisConnection(string configuration) : IAsyncDisposable, IDisposable
     {
         private readonly Lazy<ConnectionMultiplexer> _connection = new(() =>
         {
@@ -89,6 +89,14 @@ public static class RedisLockingBuilderExtensions
         });
 
         public IConnectionMultiplexer Connection => _connection.Value;
+
+        public void Dispose()
+        {
+            if (_connection.IsValueCreated)
+            {
+                _connection.Value.Dispose();
+            }
+        }
 
         public async ValueTask DisposeAsync()
         {

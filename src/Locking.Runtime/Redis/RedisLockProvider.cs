@@ -265,16 +265,9 @@ public sealed partial class RedisLockProvider : LockProvider
             calls[i] = RedisLeaseScripts.AcquireAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs);
         }
 
+        // Wait only until the outcome is certain: a dead primary must not hold up a quorum of live ones.
         var bound = AttemptBound(deadline);
-        try
-        {
-            await Task.WhenAll(calls).WaitAsync(bound, TimeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Some primaries failed or did not answer in time (counted below), or the caller gave up.
-        }
-
+        await WhenDecidedAsync(calls, QuorumDecided, bound, cancellationToken).ConfigureAwait(false);
         if (cancellationToken.IsCancellationRequested)
         {
             for (var i = 0; i < calls.Length; i++)
@@ -352,6 +345,60 @@ public sealed partial class RedisLockProvider : LockProvider
         return new Attempt(0, holderRemaining, sentAt);
     }
 
+    private bool QuorumDecided(Task<RedisLeaseScripts.AcquireResult>[] calls)
+    {
+        int granted = 0, refused = 0;
+        foreach (var call in calls)
+        {
+            if (call.IsCompletedSuccessfully && call.Result.Granted)
+            {
+                granted++;
+            }
+            else if (call.IsCompleted)
+            {
+                refused++;
+            }
+        }
+
+        return granted >= _quorum || refused > calls.Length - _quorum;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="decided"/> says the answers so far settle the outcome, every call answered,
+    /// <paramref name="bound"/> passed or the caller gave up; never throws.
+    /// </summary>
+    private async Task WhenDecidedAsync<T>(Task<T>[] calls, Func<Task<T>[], bool> decided, TimeSpan bound, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timeout = Task.Delay(bound, TimeProvider, stop.Token);
+        var pending = new List<Task>(calls.Length + 1);
+        while (!decided(calls))
+        {
+            pending.Clear();
+            foreach (var call in calls)
+            {
+                if (!call.IsCompleted)
+                {
+                    pending.Add(call);
+                }
+            }
+
+            if (pending.Count == 0)
+            {
+                break;
+            }
+
+            pending.Add(timeout);
+            if (await Task.WhenAny(pending).ConfigureAwait(false) == timeout)
+            {
+                break;
+            }
+        }
+
+        await stop.CancelAsync().ConfigureAwait(false);
+        _ = timeout.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    }
+
     private TimeSpan AttemptBound(long deadline)
     {
         if (deadline == long.MaxValue)
@@ -395,13 +442,11 @@ public sealed partial class RedisLockProvider : LockProvider
             calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName);
         }
 
-        try
+        // A primary that does not take the release lets the lease expire by its TTL.
+        await WhenDecidedAsync(calls, QuorumAnswered, _options.StoreTimeout, CancellationToken.None).ConfigureAwait(false);
+        foreach (var call in calls)
         {
-            await Task.WhenAll(calls).WaitAsync(_options.StoreTimeout, TimeProvider).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // A primary that did not take the release lets the lease expire by its TTL.
+            _ = call.ContinueWith(static c => _ = c.Exception, TaskScheduler.Default);
         }
     }
 
@@ -424,15 +469,7 @@ public sealed partial class RedisLockProvider : LockProvider
             calls[i] = RedisLeaseScripts.RenewAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs);
         }
 
-        try
-        {
-            await Task.WhenAll(calls).WaitAsync(_options.StoreTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Counted below.
-        }
-
+        await WhenDecidedAsync(calls, RenewalDecided, _options.StoreTimeout, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         int renewed = 0, refused = 0;
         Exception? firstError = null;
@@ -467,6 +504,38 @@ public sealed partial class RedisLockProvider : LockProvider
         throw firstError ?? NoAnswer($"Too few Redis primaries answered a renewal of '{lease.Key}' within {_options.StoreTimeout.TotalMilliseconds:0} ms.");
     }
 
+    private bool RenewalDecided(Task<bool>[] calls)
+    {
+        int renewed = 0, refused = 0;
+        foreach (var call in calls)
+        {
+            if (call.IsCompletedSuccessfully && call.Result)
+            {
+                renewed++;
+            }
+            else if (call.IsCompleted)
+            {
+                refused++;
+            }
+        }
+
+        return renewed >= _quorum || refused > calls.Length - _quorum;
+    }
+
+    private bool QuorumAnswered(Task<bool>[] calls)
+    {
+        var answered = 0;
+        foreach (var call in calls)
+        {
+            if (call.IsCompleted)
+            {
+                answered++;
+            }
+        }
+
+        return answered >= _quorum;
+    }
+
     /// <inheritdoc />
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected internal override async ValueTask ReleaseInStoreAsync(LeaseIdentity lease, CancellationToken cancellationToken)
@@ -487,16 +556,22 @@ public sealed partial class RedisLockProvider : LockProvider
                 calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName);
             }
 
-            try
+            // Sent to all; a primary that does not take it lets the lease expire by its TTL.
+            await WhenDecidedAsync(calls, QuorumAnswered, _options.StoreTimeout, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            released = false;
+            Exception? firstError = null;
+            foreach (var call in calls)
             {
-                await Task.WhenAll(calls).WaitAsync(_options.StoreTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested && calls.Any(c => c.IsCompletedSuccessfully))
-            {
-                // Released where it could be; the other primaries let the lease expire by its TTL.
+                released |= call.IsCompletedSuccessfully && call.Result;
+                firstError ??= call.Exception?.InnerException;
+                _ = call.ContinueWith(static c => _ = c.Exception, TaskScheduler.Default);
             }
 
-            released = calls.Any(c => c.IsCompletedSuccessfully && c.Result);
+            if (!released && firstError is not null)
+            {
+                throw firstError;
+            }
         }
 
         if (released)
