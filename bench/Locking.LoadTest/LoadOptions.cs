@@ -25,6 +25,8 @@ internal sealed record LoadOptions
 
     public bool Strict { get; init; }
 
+    public bool AllocationProfile { get; init; }
+
     public IReadOnlyList<string> Cases { get; init; } = LoadCase.Names;
 
     public IReadOnlyList<string> Libraries { get; init; } = LibraryKind.All.Select(kind => kind.Name).ToArray();
@@ -45,6 +47,7 @@ internal sealed record LoadOptions
           --rounds <n>       runs per case and library, interleaved; the median by ops/s is reported (default 1)
           --markdown         also print the summary as a Markdown table
           --strict           exit with 1 when Locking misses a goal
+          --alloc-profile    sample the allocations of each measured window by type (slows the run a little)
         """;
 
     /// <returns>The options, or null after printing the usage (asked for, or bad arguments).</returns>
@@ -79,6 +82,7 @@ internal sealed record LoadOptions
                     "--libs" => options with { Libraries = Names(name, Value(), LibraryKind.All.Select(kind => kind.Name).ToArray()) },
                     "--markdown" => options with { Markdown = true },
                     "--strict" => options with { Strict = true },
+                    "--alloc-profile" => options with { AllocationProfile = true },
                     "--help" or "-h" => null,
                     _ => throw new ArgumentException($"Unknown option '{name}'."),
                 };

@@ -1,6 +1,7 @@
 using Locking.LoadTest;
 using Locking.LoadTest.Cases;
 using Locking.LoadTest.Libraries;
+using Locking.LoadTest.Measurement;
 using Locking.Testing;
 using StackExchange.Redis;
 
@@ -28,6 +29,21 @@ Console.WriteLine(
     $"{options.Rounds} round(s)");
 
 var kinds = LibraryKind.All.Where(kind => options.Libraries.Contains(kind.Name)).ToList();
+Console.WriteLine($"Load average at start: {ResourceReading.LoadAverage()}");
+
+// Warm every library up once on the paths all cases share (JIT tiers, connection pools, script caches), so the
+// first library measured does not pay for code the others then reuse.
+if (options.Warmup > TimeSpan.Zero)
+{
+    var warmup = options with { Duration = options.Warmup, Warmup = TimeSpan.Zero };
+    foreach (var kind in kinds)
+    {
+        foreach (var caseName in new[] { "uncontended", "parallel" })
+        {
+            await RunOneAsync(LoadCase.Create(caseName, warmup), kind, warmup);
+        }
+    }
+}
 var all = new List<CaseResult>();
 foreach (var caseName in options.Cases)
 {
@@ -44,7 +60,7 @@ foreach (var caseName in options.Cases)
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
-            var result = await RunOneAsync(loadCase, kind);
+            var result = await RunOneAsync(loadCase, kind, options);
             runs.Add(result);
             Console.WriteLine(
                 $"   {kind.Name,-16} {result.OperationsPerSecond,10:N0} ops/s  p50 {result.Latency.Percentile(0.5),7:N0} µs  " +
@@ -77,16 +93,17 @@ if (options.Markdown)
 }
 
 Console.WriteLine();
+Console.WriteLine($"Load average at end: {ResourceReading.LoadAverage()}");
 var verdicts = Report.Goals(all);
 Report.PrintGoals(Console.Out, verdicts);
 return options.Strict && verdicts.Any(verdict => verdict.Met == false) ? 1 : 0;
 
-async Task<CaseResult> RunOneAsync(LoadCase loadCase, LibraryKind kind)
+async Task<CaseResult> RunOneAsync(LoadCase loadCase, LibraryKind kind, LoadOptions runOptions)
 {
     try
     {
         await using var library = await kind.ConnectAsync(configuration);
-        return await library.RunAsync(loadCase, new CaseContext(options, server, configuration, kind));
+        return await library.RunAsync(loadCase, new CaseContext(runOptions, server, configuration, kind));
     }
     catch (Exception ex)
     {

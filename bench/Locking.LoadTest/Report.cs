@@ -39,9 +39,24 @@ internal static class Report
             yield return string.Create(s_invariant, $"{commands:0.##} commands per pair");
         }
 
+        if (result.Operations > 0 && result.Hold is null && result.ClientCpu > TimeSpan.Zero)
+        {
+            yield return string.Create(s_invariant,
+                $"CPU per op: client {result.ClientCpu.TotalMicroseconds / result.Operations:0.0} µs, redis-server {result.ServerCpu.TotalMicroseconds / result.Operations:0.0} µs; GCs gen0/1/2 {result.Collections}; heap after {result.HeapBytesAfter / 1048576.0:0.0} MB");
+        }
+
         foreach (var note in result.Notes)
         {
             yield return note;
+        }
+
+        if (result.AllocationSampler is { } sampler && result.Operations > 0)
+        {
+            yield return "allocations by type (sampled):";
+            foreach (var line in sampler.Top(result.Operations, 15))
+            {
+                yield return "  " + line;
+            }
         }
 
         if (result.NotAcquired > 0)

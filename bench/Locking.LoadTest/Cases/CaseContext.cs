@@ -38,10 +38,13 @@ internal sealed class CaseContext(LoadOptions options, RedisServer server, Confi
             await Task.WhenAny(workers, Task.Delay(Options.Warmup));
         }
 
+        using var sampler = Options.AllocationProfile ? new AllocationSampler() : null;
         var start = Read();
+        sampler?.Start();
         phase.StartMeasuring();
         await Task.WhenAny(workers, Task.Delay(Options.Duration));
         phase.StopAll();
+        sampler?.Stop();
         var end = Read();
         await stop.CancelAsync();
         if (await Task.WhenAny(workers, Task.Delay(s_grace)) != workers)
@@ -57,6 +60,12 @@ internal sealed class CaseContext(LoadOptions options, RedisServer server, Confi
 
         result.Window = end.ElapsedSince(start);
         result.AllocatedBytes = end.AllocatedBytes - start.AllocatedBytes;
+        result.ClientCpu = end.ProcessCpu - start.ProcessCpu;
+        result.ServerCpu = end.ServerCpu - start.ServerCpu;
+        result.Collections = end.CollectionsSince(start);
+        result.HeapBytesAfter = GC.GetTotalMemory(forceFullCollection: false);
+        result.AllocationSampler = sampler;
+
         return (start, end);
     }
 }

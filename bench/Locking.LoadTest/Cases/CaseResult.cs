@@ -18,6 +18,20 @@ internal sealed class CaseResult(string caseName, string library)
 
     public long AllocatedBytes { get; set; }
 
+    /// <summary>CPU time of this process and of redis-server in the measured window.</summary>
+    public TimeSpan ClientCpu { get; set; }
+
+    public TimeSpan ServerCpu { get; set; }
+
+    /// <summary>Garbage collections in the window, "gen0/gen1/gen2".</summary>
+    public string? Collections { get; set; }
+
+    /// <summary>The managed heap right after the window: what the library keeps alive under this load.</summary>
+    public long HeapBytesAfter { get; set; }
+
+    /// <summary>The window's allocations by type, when asked for.</summary>
+    public AllocationSampler? AllocationSampler { get; set; }
+
     /// <summary>Acquisitions by a different holder than the previous one (handoff cases).</summary>
     public long Handoffs { get; set; }
 

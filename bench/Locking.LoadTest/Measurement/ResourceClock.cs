@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Locking.LoadTest.Measurement;
 
 /// <summary>A reading of everything a measured window is charged for: wall time, allocations, CPU of both processes.</summary>
-internal readonly record struct ResourceReading(long Timestamp, long AllocatedBytes, TimeSpan ProcessCpu, TimeSpan ServerCpu, long ServerCommands)
+internal readonly record struct ResourceReading(long Timestamp, long AllocatedBytes, TimeSpan ProcessCpu, TimeSpan ServerCpu, long ServerCommands, int Gen0, int Gen1, int Gen2)
 {
     /// <summary>
     /// Reads the clocks. <see cref="GC.GetTotalAllocatedBytes(bool)"/> with precise counts every thread, the client
@@ -16,10 +16,29 @@ internal readonly record struct ResourceReading(long Timestamp, long AllocatedBy
             GC.GetTotalAllocatedBytes(precise: true),
             Process.GetCurrentProcess().TotalProcessorTime,
             ReadServerCpu(serverProcessId),
-            serverCommands);
+            serverCommands,
+            GC.CollectionCount(0),
+            GC.CollectionCount(1),
+            GC.CollectionCount(2));
     }
 
     public TimeSpan ElapsedSince(ResourceReading start) => Stopwatch.GetElapsedTime(start.Timestamp, Timestamp);
+
+    /// <summary>Garbage collections of each generation since <paramref name="start"/>.</summary>
+    public string CollectionsSince(ResourceReading start) => $"{Gen0 - start.Gen0}/{Gen1 - start.Gen1}/{Gen2 - start.Gen2}";
+
+    /// <summary>The 1-minute load average of the machine, which says how much the numbers beside it can be trusted.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
 
     /// <summary>User plus system CPU time of another process, from /proc (Linux); zero where that is not available.</summary>
     private static TimeSpan ReadServerCpu(int processId)
