@@ -12,6 +12,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(SampleOptions.Usage);
+    return 0;
+}
+
 SampleOptions options;
 try
 {
@@ -57,7 +63,18 @@ var locks = host.Services.GetRequiredService<ILockProvider>();
 
 // One lease before the scenarios, so that their wait times do not include connecting, activating and JIT.
 var warmUp = System.Diagnostics.Stopwatch.StartNew();
-await (await locks.AcquireAsync("sample/warm-up", cancellationToken: timeout.Token)).DisposeAsync();
+try
+{
+    await (await locks.AcquireAsync("sample/warm-up", cancellationToken: timeout.Token)).DisposeAsync();
+}
+catch (LockStoreUnavailableException ex)
+{
+    Console.Error.WriteLine($"The lock store ({storeDescription}) cannot be reached: {ex.InnerException?.Message ?? ex.Message}");
+    Console.Error.WriteLine("Start it, or run without --store to use the in-process Orleans silo.");
+    await host.StopAsync(CancellationToken.None);
+    return 3;
+}
+
 timeline.Line($"  first lease taken and released in {warmUp.Elapsed.TotalMilliseconds:0} ms");
 var invariants = new Invariants();
 try
