@@ -27,6 +27,14 @@ internal static class ExclusiveMethodParser
 
     private const int OnBusySkip = 1;
 
+    // Namespaces of the well-known types, as the name checks walk them (no array per check).
+    private static readonly string[] s_nsLocking = { "Locking" };
+    private static readonly string[] s_nsSystemCodeDomCompiler = { "System", "CodeDom", "Compiler" };
+    private static readonly string[] s_nsSystemCollections = { "System", "Collections" };
+    private static readonly string[] s_nsSystemCollectionsGeneric = { "System", "Collections", "Generic" };
+    private static readonly string[] s_nsSystemThreading = { "System", "Threading" };
+    private static readonly string[] s_nsSystemThreadingTasks = { "System", "Threading", "Tasks" };
+
     /// <summary>Fully qualified, with nullable reference annotations: what the generated code writes.</summary>
     public static readonly SymbolDisplayFormat FullyQualified = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
@@ -39,7 +47,7 @@ internal static class ExclusiveMethodParser
     public static string CoreNameOf(string methodName) => methodName + CoreSuffix;
 
     /// <summary>Whether <paramref name="type"/> is Locking.ExclusiveAttribute.</summary>
-    public static bool IsExclusiveAttribute(INamedTypeSymbol? type) => IsType(type, "ExclusiveAttribute", "Locking");
+    public static bool IsExclusiveAttribute(INamedTypeSymbol? type) => IsType(type, "ExclusiveAttribute", s_nsLocking);
 
     /// <summary>The [Exclusive] attribute of <paramref name="method"/>, or null.</summary>
     public static AttributeData? FindAttribute(IMethodSymbol method)
@@ -63,14 +71,14 @@ internal static class ExclusiveMethodParser
             return false;
         }
 
-        if (IsType(type, "ILockProvider", "Locking"))
+        if (IsType(type, "ILockProvider", s_nsLocking))
         {
             return true;
         }
 
         foreach (var implemented in type.AllInterfaces)
         {
-            if (IsType(implemented, "ILockProvider", "Locking"))
+            if (IsType(implemented, "ILockProvider", s_nsLocking))
             {
                 return true;
             }
@@ -80,10 +88,10 @@ internal static class ExclusiveMethodParser
     }
 
     /// <summary>Whether <paramref name="type"/> is Locking.LockLease.</summary>
-    public static bool IsLockLease(ITypeSymbol? type) => IsType(type, "LockLease", "Locking");
+    public static bool IsLockLease(ITypeSymbol? type) => IsType(type, "LockLease", s_nsLocking);
 
     /// <summary>Whether <paramref name="type"/> is System.Threading.CancellationToken.</summary>
-    public static bool IsCancellationToken(ITypeSymbol? type) => IsType(type, "CancellationToken", "System", "Threading");
+    public static bool IsCancellationToken(ITypeSymbol? type) => IsType(type, "CancellationToken", s_nsSystemThreading);
 
     /// <summary>
     /// Whether <paramref name="implementation"/> is the implementation part the generator wrote (it carries
@@ -93,7 +101,7 @@ internal static class ExclusiveMethodParser
     {
         foreach (var attribute in implementation.GetAttributes())
         {
-            if (IsType(attribute.AttributeClass, "GeneratedCodeAttribute", "System", "CodeDom", "Compiler")
+            if (IsType(attribute.AttributeClass, "GeneratedCodeAttribute", s_nsSystemCodeDomCompiler)
                 && attribute.ConstructorArguments.Length > 0
                 && attribute.ConstructorArguments[0].Value as string == GeneratorName)
             {
@@ -113,6 +121,8 @@ internal static class ExclusiveMethodParser
     {
         var problems = new List<DeclarationProblem>();
         var type = method.ContainingType;
+        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : "";
+        var containingTypes = ContainingTypes(type);
         var definition = DefinitionSyntax(method);
         var shape = GetShape(method);
         var parameters = ParseParameters(method);
@@ -157,7 +167,7 @@ internal static class ExclusiveMethodParser
         var keyParts = ResolveKey(method, key, compilation, problems);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var provider = ResolveProvider(method, type, store, problems);
+        var provider = ResolveProvider(method, type, ns, containingTypes, store, problems);
         var core = FindCore(method, shape, out var coreArguments);
         if (core is null && !HasProblem(problems, DiagnosticIds.InvalidTarget))
         {
@@ -166,9 +176,9 @@ internal static class ExclusiveMethodParser
 
         return new ExclusiveMethodSpec
         {
-            Namespace = type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "",
-            ContainingTypes = ContainingTypes(type),
-            TypeMetadataName = MetadataName(type),
+            Namespace = ns,
+            ContainingTypes = containingTypes,
+            TypeMetadataName = MetadataName(type, ns),
             Name = method.Name,
             Identifier = Escape(method.Name),
             Modifiers = definition is null ? "" : ModifiersOf(definition),
@@ -292,7 +302,7 @@ internal static class ExclusiveMethodParser
             Invalid(InvalidTargetReasons.RefReturn, "it returns by reference, which cannot outlive the lease");
         }
 
-        if (method.ReturnType is INamedTypeSymbol { Arity: 1 } returned && IsType(returned, "IAsyncEnumerable", "System", "Collections", "Generic"))
+        if (method.ReturnType is INamedTypeSymbol { Arity: 1 } returned && IsType(returned, "IAsyncEnumerable", s_nsSystemCollectionsGeneric))
         {
             Invalid(InvalidTargetReasons.AsyncEnumerable, "an async stream runs after the call returns, outside the lease; return a Task of a materialized result");
         }
@@ -396,9 +406,11 @@ internal static class ExclusiveMethodParser
         var format = type.SpecialType == SpecialType.System_String ? PlaceholderFormat.String
             : type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T ? PlaceholderFormat.NullableValue
             : PlaceholderFormat.Formatted;
-        var typeDisplay = type.ToDisplayString(Readable);
+        // Displaying a type is costly and only a message needs it.
+        var typeDisplay = "";
         if (!HasStableText(type))
         {
+            typeDisplay = type.ToDisplayString(Readable);
             problems.Add(Problem(DiagnosticIds.UnstableKeyPlaceholder, ProblemSite.KeyArgument, "{" + segment.Text + "}", typeDisplay));
         }
 
@@ -475,7 +487,7 @@ internal static class ExclusiveMethodParser
             return true;
         }
 
-        if (type.AllInterfaces.Any(i => IsType(i, "IEnumerable", "System", "Collections")))
+        if (type.AllInterfaces.Any(i => IsType(i, "IEnumerable", s_nsSystemCollections)))
         {
             return false;
         }
@@ -491,12 +503,12 @@ internal static class ExclusiveMethodParser
         return false;
     }
 
-    private static ProviderSpec? ResolveProvider(IMethodSymbol method, INamedTypeSymbol type, string? store, List<DeclarationProblem> problems)
+    private static ProviderSpec? ResolveProvider(IMethodSymbol method, INamedTypeSymbol type, string ns, EquatableArray<ContainingTypeSpec> containingTypes, string? store, List<DeclarationProblem> problems)
     {
         var fromMethod = method.Parameters.Where(p => IsLockProvider(p.Type))
             .Select(p => new ProviderSpec(ProviderKind.MethodParameter, p.Name, Escape(p.Name)))
             .ToList();
-        var fromType = TypeProviders(method, type);
+        var fromType = TypeProviders(method, type, ns, containingTypes);
         var all = fromMethod.Concat(fromType).ToList();
 
         if (store is not null)
@@ -525,12 +537,11 @@ internal static class ExclusiveMethodParser
         return null;
     }
 
-    private static List<ProviderSpec> TypeProviders(IMethodSymbol method, INamedTypeSymbol type)
+    private static List<ProviderSpec> TypeProviders(IMethodSymbol method, INamedTypeSymbol type, string ns, EquatableArray<ContainingTypeSpec> containingTypes)
     {
         var found = new List<ProviderSpec>();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        var typeName = "global::" + (type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." : "")
-            + string.Join(".", ContainingTypes(type).Select(t => t.Name));
+        string StaticAccess() => "global::" + (ns.Length > 0 ? ns + "." : "") + string.Join(".", containingTypes.Select(t => t.Name));
         for (var current = type; current is not null; current = current.BaseType)
         {
             foreach (var member in current.GetMembers())
@@ -547,7 +558,7 @@ internal static class ExclusiveMethodParser
                     continue;
                 }
 
-                found.Add(new ProviderSpec(kind, member.Name, (member.IsStatic ? typeName : "this") + "." + Escape(member.Name)));
+                found.Add(new ProviderSpec(kind, member.Name, (member.IsStatic ? StaticAccess() : "this") + "." + Escape(member.Name)));
             }
         }
 
@@ -722,7 +733,7 @@ internal static class ExclusiveMethodParser
             return ReturnShape.Void;
         }
 
-        if (method.ReturnType is INamedTypeSymbol named && named.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks")
+        if (method.ReturnType is INamedTypeSymbol named && IsType(named, named.Name, s_nsSystemThreadingTasks))
         {
             switch (named.MetadataName)
             {
@@ -821,7 +832,7 @@ internal static class ExclusiveMethodParser
         return chain.ToEquatableArray();
     }
 
-    private static string MetadataName(INamedTypeSymbol type)
+    private static string MetadataName(INamedTypeSymbol type, string ns)
     {
         var name = type.MetadataName;
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
@@ -829,7 +840,7 @@ internal static class ExclusiveMethodParser
             name = outer.MetadataName + "+" + name;
         }
 
-        return type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() + "." + name : name;
+        return ns.Length > 0 ? ns + "." + name : name;
     }
 
     private static string ModifiersOf(MethodDeclarationSyntax definition)
@@ -859,7 +870,7 @@ internal static class ExclusiveMethodParser
 
     private static string Unescape(string name) => name.StartsWith("@", StringComparison.Ordinal) ? name.Substring(1) : name;
 
-    private static bool IsType(ITypeSymbol? type, string name, params string[] namespaces)
+    private static bool IsType(ITypeSymbol? type, string name, string[] namespaces)
     {
         if (type is null || type.Name != name || type.ContainingType is not null)
         {

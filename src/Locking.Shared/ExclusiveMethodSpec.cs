@@ -141,7 +141,7 @@ internal enum PlaceholderFormat
 /// <param name="ParameterName">The parameter the path starts at (named by a null check).</param>
 /// <param name="Steps">The parameter, then each member accessed.</param>
 /// <param name="Format">How the value becomes text.</param>
-/// <param name="TypeDisplay">The value's type as a user reads it, for messages.</param>
+/// <param name="TypeDisplay">The value's type as a user reads it, when it has no stable text form (LOCK011); otherwise empty.</param>
 internal sealed record PlaceholderSpec(string Path, string ParameterName, EquatableArray<PlaceholderStep> Steps, PlaceholderFormat Format, string TypeDisplay);
 
 /// <summary>One piece of the key as the wrapper builds it.</summary>
