@@ -74,12 +74,21 @@ public sealed class LeaseReleaseCodeFix : DocumentCodeFixProvider
 
         return statement switch
         {
-            LocalDeclarationStatementSyntax { UsingKeyword.RawKind: 0, Declaration.Variables: [{ Initializer.Value: var value }] } declaration
-                when IsLeaseValue(value, acquired) => (declaration, acquired),
+            LocalDeclarationStatementSyntax { UsingKeyword.RawKind: 0, Declaration.Variables: [{ Initializer.Value: var value } variable] } declaration
+                when IsLeaseValue(value, acquired) && !IsReassigned(declaration, variable.Identifier.ValueText) => (declaration, acquired),
             ExpressionStatementSyntax { Expression: var expression } when IsLeaseValue(expression, acquired) => (statement, acquired),
             _ => null,
         };
     }
+
+    /// <summary>Whether the block assigns the variable again: a using variable is read-only, so the fix would not compile.</summary>
+    private static bool IsReassigned(LocalDeclarationStatementSyntax declaration, string name)
+        => declaration.Parent!.DescendantNodes().Any(node => node switch
+        {
+            AssignmentExpressionSyntax { Left: IdentifierNameSyntax target } => target.Identifier.ValueText == name,
+            ArgumentSyntax { RefKindKeyword.RawKind: not 0, Expression: IdentifierNameSyntax target } => target.Identifier.ValueText == name,
+            _ => false,
+        });
 
     /// <summary>Whether <paramref name="value"/> is the acquire itself, awaited or waited on, and nothing more.</summary>
     private static bool IsLeaseValue(ExpressionSyntax value, ExpressionSyntax acquired)

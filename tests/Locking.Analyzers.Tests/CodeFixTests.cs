@@ -55,6 +55,31 @@ public sealed class CodeFixTests
         """);
 
     [Fact]
+    public Task LOCK001_offers_no_fix_for_a_variable_assigned_again() => Verify<LeaseReleaseAnalyzer, LeaseReleaseCodeFix>.CodeFixAsync("""
+        public sealed class Worker(ILockProvider provider)
+        {
+            public async Task RunAsync()
+            {
+                var lease = await {|LOCK001:provider.AcquireAsync("a")|};
+                await lease.ReleaseAsync();
+                lease = await {|LOCK001:provider.AcquireAsync("b")|};
+                await lease.ReleaseAsync();
+            }
+        }
+        """, """
+        public sealed class Worker(ILockProvider provider)
+        {
+            public async Task RunAsync()
+            {
+                var lease = await {|LOCK001:provider.AcquireAsync("a")|};
+                await lease.ReleaseAsync();
+                lease = await {|LOCK001:provider.AcquireAsync("b")|};
+                await lease.ReleaseAsync();
+            }
+        }
+        """);
+
+    [Fact]
     public Task LOCK002_becomes_a_compare_and_delete_script() => Verify<RedisLockKeyAnalyzer, OwnerCheckedReleaseCodeFix>.CodeFixAsync("""
         public sealed class RedisMutex(IDatabase db)
         {
