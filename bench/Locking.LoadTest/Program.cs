@@ -45,6 +45,7 @@ if (options.Warmup > TimeSpan.Zero)
     }
 }
 var all = new List<CaseResult>();
+var everyRun = new List<CaseResult>();
 foreach (var caseName in options.Cases)
 {
     var loadCase = LoadCase.Create(caseName, options);
@@ -61,7 +62,9 @@ foreach (var caseName in options.Cases)
             GC.WaitForPendingFinalizers();
             GC.Collect();
             var result = await RunOneAsync(loadCase, kind, options);
+            result.Round = round;
             runs.Add(result);
+            everyRun.Add(result);
             Console.WriteLine(
                 $"   {kind.Name,-16} {result.OperationsPerSecond,10:N0} ops/s  p50 {result.Latency.Percentile(0.5),7:N0} µs  " +
                 $"p99 {result.Latency.Percentile(0.99),8:N0} µs  max {result.Latency.MaxMicroseconds,9:N0} µs  " +
@@ -94,7 +97,7 @@ if (options.Markdown)
 
 Console.WriteLine();
 Console.WriteLine($"Load average at end: {ResourceReading.LoadAverage()}");
-var verdicts = Report.Goals(all);
+var verdicts = Report.Goals(all, everyRun);
 Report.PrintGoals(Console.Out, verdicts);
 return options.Strict && verdicts.Any(verdict => verdict.Met == false) ? 1 : 0;
 

@@ -9,6 +9,9 @@ internal sealed class CaseResult(string caseName, string library)
 
     public string Library { get; } = library;
 
+    /// <summary>Which round of the run this is (0-based): ratios are taken between results of one round.</summary>
+    public int Round { get; set; }
+
     /// <summary>Operations completed in the measured window (a pair, or an acquisition in the handoff cases).</summary>
     public long Operations { get; set; }
 
