@@ -8,7 +8,7 @@ namespace Locking.Cluster;
 /// </summary>
 internal sealed partial class Inventory(ILockProvider locks, Warehouse warehouse)
 {
-    [Exclusive("stock/{sku}", Ttl = "10s", Wait = "60s")]
+    [Exclusive("stock/{sku}", Ttl = "15s", Wait = "60s")]
     public partial Task<long> RestockAsync(string sku, int units, CancellationToken cancellationToken);
 
     private async Task<long> RestockAsyncCore(string sku, int units, LockLease lease, CancellationToken cancellationToken)
@@ -16,12 +16,15 @@ internal sealed partial class Inventory(ILockProvider locks, Warehouse warehouse
         // The fencing token goes with the write, so the store can refuse a holder whose lease has passed on.
         var level = await warehouse.ReadLevelAsync(sku);
         await Task.Delay(2, cancellationToken);
-        await warehouse.WriteLevelAsync(sku, level + units, lease.FencingToken);
+        await warehouse.WriteLevelAsync(sku, level, units, lease.FencingToken);
         return level + units;
     }
 }
 
-/// <summary>The protected resource: stock levels in Redis, plus each client's own count of what it added.</summary>
+/// <summary>
+/// The protected resource: stock levels in Redis. Each accepted write also counts the units it added, atomically,
+/// so that a lost update (two holders reading the same level) shows as a level below that count.
+/// </summary>
 internal sealed class Warehouse(IConnectionMultiplexer redis, string run)
 {
     private readonly IDatabase _db = redis.GetDatabase();
@@ -36,8 +39,8 @@ internal sealed class Warehouse(IConnectionMultiplexer redis, string run)
 
     public async Task<long> ReadLevelAsync(string sku) => (long?)await _db.StringGetAsync(Level(sku)) ?? 0;
 
-    /// <summary>Writes a level unless a later fencing token already wrote (a stale holder's write is counted and dropped).</summary>
-    public async Task WriteLevelAsync(string sku, long level, long fencingToken)
+    /// <summary>Writes <paramref name="level"/> + <paramref name="units"/> unless a later fencing token already wrote (a stale holder's write is counted and dropped).</summary>
+    public async Task WriteLevelAsync(string sku, long level, int units, long fencingToken)
     {
         var accepted = (bool)await _db.ScriptEvaluateAsync(
             """
@@ -47,18 +50,17 @@ internal sealed class Warehouse(IConnectionMultiplexer redis, string run)
               return 0
             end
             redis.call('SET', KEYS[2], ARGV[2])
-            redis.call('SET', KEYS[1], ARGV[1])
+            redis.call('SET', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[3]))
+            redis.call('HINCRBY', KEYS[4], ARGV[4], ARGV[3])
             return 1
             """,
-            [Level(sku), Fence(sku), Violations(run)],
-            [level, fencingToken]);
+            [Level(sku), Fence(sku), Violations(run), Expected(run)],
+            [level, fencingToken, units, sku]);
         if (!accepted)
         {
             Console.Error.WriteLine($"stale write refused for {sku} (fencing token {fencingToken})");
         }
     }
-
-    public Task RecordExpectedAsync(string client, string sku, int units) => _db.HashIncrementAsync(Expected(run), sku, units);
 
     public async Task<Dictionary<string, long>> LevelsAsync(IEnumerable<string> skus)
     {
