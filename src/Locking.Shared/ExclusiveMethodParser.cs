@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -42,6 +43,14 @@ internal static class ExclusiveMethodParser
     /// <summary>Short names as a user reads them, for messages.</summary>
     public static readonly SymbolDisplayFormat Readable = SymbolDisplayFormat.MinimallyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    // Displaying a type is the parser's most costly step, and the same few types (CancellationToken, Task<T>, the
+    // user's model types) recur across methods. Keyed by symbol instance, so it ends with the compilation.
+    private static readonly ConditionalWeakTable<ITypeSymbol, string> s_fullyQualifiedNames = new();
+
+    /// <summary>The fully qualified name of <paramref name="type"/> with nullable annotations, as generated code writes it.</summary>
+    public static string FullyQualifiedName(ITypeSymbol type)
+        => s_fullyQualifiedNames.GetValue(type, static t => t.ToDisplayString(FullyQualified));
 
     /// <summary>The name of the body method of <paramref name="methodName"/>.</summary>
     public static string CoreNameOf(string methodName) => methodName + CoreSuffix;
@@ -185,7 +194,7 @@ internal static class ExclusiveMethodParser
             IsStatic = method.IsStatic,
             TypeParameters = method.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", method.TypeParameters.Select(t => Escape(t.Name))) + ">",
             Constraints = Constraints(method.TypeParameters),
-            ReturnType = method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString(FullyQualified),
+            ReturnType = method.ReturnsVoid ? "void" : FullyQualifiedName(method.ReturnType),
             Shape = shape,
             Parameters = parameters,
             Key = key,
@@ -773,7 +782,7 @@ internal static class ExclusiveMethodParser
                 RefKind.RefReadOnlyParameter => "ref readonly ",
                 _ => "",
             });
-            parameters[i] = new ParameterSpec(Escape(parameter.Name), parameter.Type.ToDisplayString(FullyQualified), modifiers.ToString(), i == tokenIndex);
+            parameters[i] = new ParameterSpec(Escape(parameter.Name), FullyQualifiedName(parameter.Type), modifiers.ToString(), i == tokenIndex);
         }
 
         return new EquatableArray<ParameterSpec>(parameters);
@@ -802,7 +811,7 @@ internal static class ExclusiveMethodParser
                 constraints.Add("notnull");
             }
 
-            constraints.AddRange(parameter.ConstraintTypes.Select(t => t.ToDisplayString(FullyQualified)));
+            constraints.AddRange(parameter.ConstraintTypes.Select(FullyQualifiedName));
             if (parameter.HasConstructorConstraint && !parameter.HasValueTypeConstraint)
             {
                 constraints.Add("new()");
