@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Concurrent;
+using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 using Locking.Declarations;
@@ -44,14 +46,45 @@ internal sealed record ExclusiveMethod(IMethodSymbol Method, ExclusiveMethodSpec
 internal sealed class ExclusiveMethodIndex
 {
     private readonly Compilation _compilation;
+    private readonly string _attributeAssembly;
     private readonly ConcurrentDictionary<IMethodSymbol, ExclusiveMethod?> _byMethod = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IMethodSymbol, ExclusiveMethod?> _byCore = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IAssemblySymbol, bool> _seesAttribute = new(SymbolEqualityComparer.Default);
 
-    private ExclusiveMethodIndex(Compilation compilation) => _compilation = compilation;
+    private ExclusiveMethodIndex(Compilation compilation, string attributeAssembly)
+    {
+        _compilation = compilation;
+        _attributeAssembly = attributeAssembly;
+    }
 
-    /// <summary>An index, or null when the compilation cannot see Locking's attribute (nothing to check).</summary>
+    /// <summary>One index per compilation, shared by the analyzers that need it, so each declaration is parsed once.</summary>
+    private static readonly ConditionalWeakTable<Compilation, ExclusiveMethodIndex?[]> s_byCompilation = new();
+
+    /// <summary>The index of <paramref name="compilation"/>, or null when it cannot see Locking's attribute (nothing to check).</summary>
     public static ExclusiveMethodIndex? TryCreate(Compilation compilation)
-        => compilation.GetTypeByMetadataName(ExclusiveMethodParser.AttributeMetadataName) is null ? null : new ExclusiveMethodIndex(compilation);
+        => s_byCompilation.GetValue(compilation, c => new[]
+        {
+            c.GetTypeByMetadataName(ExclusiveMethodParser.AttributeMetadataName) is { } attribute
+                ? new ExclusiveMethodIndex(c, attribute.ContainingAssembly.Name)
+                : null,
+        })[0];
+
+    /// <summary>
+    /// Whether methods of <paramref name="assembly"/> can carry [Exclusive] at all: this compilation's own, or one
+    /// that references the attribute's assembly. Spares reading the attributes of every framework method called.
+    /// </summary>
+    private bool CanDeclareExclusive(IAssemblySymbol? assembly)
+    {
+        if (assembly is null)
+        {
+            return false;
+        }
+
+        return _seesAttribute.GetOrAdd(assembly, a =>
+            SymbolEqualityComparer.Default.Equals(a, _compilation.Assembly)
+            || a.Name == _attributeAssembly
+            || a.Modules.Any(m => m.ReferencedAssemblies.Any(r => r.Name == _attributeAssembly)));
+    }
 
     /// <summary>The definition part of a (possibly partial, possibly constructed) method.</summary>
     public static IMethodSymbol Normalize(IMethodSymbol method)
@@ -64,7 +97,7 @@ internal sealed class ExclusiveMethodIndex
     public ExclusiveMethod? AsExclusive(IMethodSymbol method, CancellationToken cancellationToken)
     {
         method = Normalize(method);
-        if (method.MethodKind != MethodKind.Ordinary)
+        if (method.MethodKind != MethodKind.Ordinary || !CanDeclareExclusive(method.ContainingAssembly))
         {
             return null;
         }
