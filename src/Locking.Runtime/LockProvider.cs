@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -62,9 +63,11 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
             : ValueTask.FromException<LockLease>(new LockNotAcquiredException(key, TimeProvider.GetElapsedTime(started)));
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<LockLease> OrThrowAsync(ValueTask<LockLease?> pending, string key, long started)
         => await pending ?? throw new LockNotAcquiredException(key, TimeProvider.GetElapsedTime(started));
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<LockLease?> AcquireCoreAsync(string key, LockOptions options, HeldInFlow.Entry flow, CancellationToken cancellationToken)
     {
         var request = new LeaseRequest(key, OwnerToken.New(), options.Ttl, options.Wait);

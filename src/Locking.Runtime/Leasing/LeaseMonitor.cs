@@ -11,8 +11,12 @@ internal sealed class LeaseMonitor : IDisposable
     private readonly PriorityQueue<(ManagedLease Lease, int Version), long> _queue = new();
     private readonly Lock _gate = new();
     private readonly ITimer _timer;
+    private readonly List<((ManagedLease Lease, int Version) Entry, long Due)> _kept = [];
     private long _armedFor = long.MaxValue;
+    private int _compactAt = MinCompactAt;
     private bool _disposed;
+
+    private const int MinCompactAt = 64;
 
     public LeaseMonitor(TimeProvider time)
     {
@@ -33,6 +37,11 @@ internal sealed class LeaseMonitor : IDisposable
             }
 
             _queue.Enqueue((lease, version), dueTimestamp);
+            if (_queue.Count >= _compactAt)
+            {
+                Compact();
+            }
+
             if (dueTimestamp < _armedFor)
             {
                 Arm(dueTimestamp);
@@ -55,6 +64,32 @@ internal sealed class LeaseMonitor : IDisposable
             }
 
             return leases;
+        }
+    }
+
+    /// <summary>
+    /// Drops the entries of released, lost and rescheduled leases: without this a lease released long before its
+    /// next renewal would stay in the queue (and in memory) until then. Amortized O(1) per schedule, no allocation.
+    /// </summary>
+    private void Compact()
+    {
+        _kept.Clear();
+        foreach (var (entry, due) in _queue.UnorderedItems)
+        {
+            if (entry.Lease.IsScheduledAs(entry.Version))
+            {
+                _kept.Add((entry, due));
+            }
+        }
+
+        _queue.Clear();
+        _queue.EnqueueRange(_kept);
+        _kept.Clear();
+        _compactAt = Math.Max(MinCompactAt, 2 * _queue.Count);
+        _armedFor = long.MaxValue;
+        if (_queue.TryPeek(out _, out var next))
+        {
+            Arm(next);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
@@ -28,7 +29,8 @@ internal static class RedisLeaseScripts
     }
 
     /// <summary>Sets the lease on <paramref name="lockKey"/> if it is free, drawing a fencing token.</summary>
-    public static async Task<AcquireResult> AcquireAsync(IDatabaseAsync database, string lockKey, RedisValue owner, long ttlMs, long counterRetentionMs)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<AcquireResult> AcquireAsync(IDatabaseAsync database, string lockKey, RedisValue owner, long ttlMs, long counterRetentionMs)
     {
         RedisKey[] keys = [lockKey, RedisKeyspace.FenceKey(lockKey)];
         RedisValue[] values = [owner, ttlMs, counterRetentionMs];
@@ -53,7 +55,8 @@ internal static class RedisLeaseScripts
     }
 
     /// <summary>Extends the lease on <paramref name="lockKey"/> if <paramref name="owner"/> holds it.</summary>
-    public static async Task<bool> RenewAsync(IDatabaseAsync database, string lockKey, RedisValue owner, long ttlMs, long counterRetentionMs)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<bool> RenewAsync(IDatabaseAsync database, string lockKey, RedisValue owner, long ttlMs, long counterRetentionMs)
     {
         RedisKey[] keys = [lockKey, RedisKeyspace.FenceKey(lockKey)];
         RedisValue[] values = [owner, ttlMs, counterRetentionMs];
@@ -81,7 +84,8 @@ internal static class RedisLeaseScripts
     /// Deletes the lease on <paramref name="lockKey"/> if <paramref name="owner"/> holds it, and publishes the release
     /// notice "owner + lock key" on <paramref name="releaseChannel"/>.
     /// </summary>
-    public static async Task<bool> ReleaseAsync(IDatabaseAsync database, string lockKey, RedisValue owner, RedisValue releaseChannel)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<bool> ReleaseAsync(IDatabaseAsync database, string lockKey, RedisValue owner, RedisValue releaseChannel)
     {
         RedisKey[] keys = [lockKey];
         RedisValue[] values = [owner, releaseChannel];

@@ -38,6 +38,7 @@ public sealed partial class RedisLockProvider : LockProvider
     private readonly RedisLockProviderOptions _options;
     private readonly RedisKeyspace _keyspace;
     private readonly RedisWaitQueues _waiters;
+    private readonly BoundedAcquire.Pool _boundedAcquires;
     private readonly ILogger _logger;
     private readonly long _counterRetentionMs;
     private readonly Lock _subscribeGate = new();
@@ -99,6 +100,7 @@ public sealed partial class RedisLockProvider : LockProvider
         _quorum = _masters.Length / 2 + 1;
         _keyspace = new RedisKeyspace(_options.KeyPrefix);
         _waiters = new RedisWaitQueues(TimeProvider);
+        _boundedAcquires = new BoundedAcquire.Pool(TimeProvider);
         _logger = logger ?? NullLogger.Instance;
         _counterRetentionMs = (long)_options.FencingCounterRetention.TotalMilliseconds;
     }
@@ -235,24 +237,17 @@ public sealed partial class RedisLockProvider : LockProvider
         var master = _masters[0];
         var sentAt = TimeProvider.GetTimestamp();
         var call = RedisLeaseScripts.AcquireAsync(master.Database, lockKey, owner, ttlMs, _counterRetentionMs);
-        if (!call.IsCompleted && (deadline != long.MaxValue || cancellationToken.CanBeCanceled))
+        var bound = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : AttemptBound(deadline);
+        RedisLeaseScripts.AcquireResult result;
+        try
         {
-            var bound = AttemptBound(deadline);
-            try
-            {
-                await call.WaitAsync(bound, TimeProvider, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception) when (!call.IsFaulted && !call.IsCanceled)
-            {
-                // Timed out or cancelled, though the answer may have come in just now: if it is (or turns out to be) a
-                // grant, give the lease back at once.
-                ReleaseIfGrantedLater(call, master, key, lockKey, owner);
-                cancellationToken.ThrowIfCancellationRequested();
-                throw NoAnswer($"Redis did not answer an acquire of '{key}' within {bound.TotalMilliseconds:0} ms.");
-            }
+            result = await BoundedAcquire.WaitAsync(_boundedAcquires, call, bound, cancellationToken, this, key, lockKey, owner).ConfigureAwait(false);
+        }
+        catch (RedisTimeoutException) when (!cancellationToken.IsCancellationRequested && bound != Timeout.InfiniteTimeSpan)
+        {
+            throw NoAnswer($"Redis did not answer an acquire of '{key}' within {bound.TotalMilliseconds:0} ms.");
         }
 
-        var result = await call.ConfigureAwait(false);
         return new Attempt(result.Granted ? result.FencingToken : 0, result.HolderRemaining, sentAt);
     }
 
@@ -262,7 +257,7 @@ public sealed partial class RedisLockProvider : LockProvider
         var calls = new Task<RedisLeaseScripts.AcquireResult>[_masters.Length];
         for (var i = 0; i < calls.Length; i++)
         {
-            calls[i] = RedisLeaseScripts.AcquireAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs);
+            calls[i] = RedisLeaseScripts.AcquireAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs).AsTask();
         }
 
         // Wait only until the outcome is certain: a dead primary must not hold up a quorum of live ones.
@@ -410,25 +405,35 @@ public sealed partial class RedisLockProvider : LockProvider
         return remaining > _options.StoreTimeout ? remaining : _options.StoreTimeout;
     }
 
+    /// <summary>An acquire answered with a grant after its caller gave up: release it at once.</summary>
+    internal void ReleaseAbandonedGrant(string key, string lockKey, RedisValue owner)
+        => _ = ReleaseAbandonedGrantAsync(_masters[0], key, lockKey, owner);
+
+    private async Task ReleaseAbandonedGrantAsync(Master master, string key, string lockKey, RedisValue owner)
+    {
+        try
+        {
+            await RedisLeaseScripts.ReleaseAsync(master.Database, lockKey, owner, _keyspace.ReleaseChannelName).ConfigureAwait(false);
+            LogAbandonedGrantReleased(_logger, key);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            LogAbandonedGrantNotReleased(_logger, ex, key);
+        }
+    }
+
     private void ReleaseIfGrantedLater(Task<RedisLeaseScripts.AcquireResult> call, Master master, string key, string lockKey, RedisValue owner)
     {
         _ = call.ContinueWith(
-            async (answered, _) =>
+            static (answered, state) =>
             {
+                var (provider, master, key, lockKey, owner) = ((RedisLockProvider, Master, string, string, RedisValue))state!;
                 if (answered.IsCompletedSuccessfully && answered.Result.Granted)
                 {
-                    try
-                    {
-                        await RedisLeaseScripts.ReleaseAsync(master.Database, lockKey, owner, _keyspace.ReleaseChannelName).ConfigureAwait(false);
-                        LogAbandonedGrantReleased(_logger, key);
-                    }
-                    catch (Exception ex) when (ex is RedisException or TimeoutException)
-                    {
-                        LogAbandonedGrantNotReleased(_logger, ex, key);
-                    }
+                    _ = provider.ReleaseAbandonedGrantAsync(master, key, lockKey, owner);
                 }
             },
-            null,
+            (this, master, key, lockKey, owner),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
@@ -439,7 +444,7 @@ public sealed partial class RedisLockProvider : LockProvider
         var calls = new Task<bool>[_masters.Length];
         for (var i = 0; i < calls.Length; i++)
         {
-            calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName);
+            calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName).AsTask();
         }
 
         // A primary that does not take the release lets the lease expire by its TTL.
@@ -459,14 +464,16 @@ public sealed partial class RedisLockProvider : LockProvider
         var ttlMs = ToMilliseconds(ttl);
         if (_masters.Length == 1)
         {
-            return await RedisLeaseScripts.RenewAsync(_masters[0].Database, lockKey, owner, ttlMs, _counterRetentionMs)
-                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            var renewal = RedisLeaseScripts.RenewAsync(_masters[0].Database, lockKey, owner, ttlMs, _counterRetentionMs);
+            return cancellationToken.CanBeCanceled
+                ? await renewal.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false)
+                : await renewal.ConfigureAwait(false);
         }
 
         var calls = new Task<bool>[_masters.Length];
         for (var i = 0; i < calls.Length; i++)
         {
-            calls[i] = RedisLeaseScripts.RenewAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs);
+            calls[i] = RedisLeaseScripts.RenewAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs).AsTask();
         }
 
         await WhenDecidedAsync(calls, RenewalDecided, _options.StoreTimeout, cancellationToken).ConfigureAwait(false);
@@ -546,14 +553,16 @@ public sealed partial class RedisLockProvider : LockProvider
         if (_masters.Length == 1)
         {
             var call = RedisLeaseScripts.ReleaseAsync(_masters[0].Database, lockKey, owner, _keyspace.ReleaseChannelName);
-            released = await (cancellationToken.CanBeCanceled ? call.WaitAsync(cancellationToken) : call).ConfigureAwait(false);
+            released = cancellationToken.CanBeCanceled
+                ? await call.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false)
+                : await call.ConfigureAwait(false);
         }
         else
         {
             var calls = new Task<bool>[_masters.Length];
             for (var i = 0; i < calls.Length; i++)
             {
-                calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName);
+                calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName).AsTask();
             }
 
             // Sent to all; a primary that does not take it lets the lease expire by its TTL.
@@ -620,18 +629,19 @@ public sealed partial class RedisLockProvider : LockProvider
         }
     }
 
-    /// <summary>A release notice: the released owner (32 hex digits) followed by the lock key.</summary>
+    /// <summary>A release notice: the released owner (16 bytes) followed by the lock key in UTF-8.</summary>
     private void OnReleaseNotice(RedisChannel channel, RedisValue message)
     {
-        if (message.IsNullOrEmpty)
+        if (message.IsNullOrEmpty || !_waiters.AnyWaiting)
         {
             return;
         }
 
-        string text = message!;
-        if (text.Length > OwnerLength && Guid.TryParseExact(text.AsSpan(0, OwnerLength), "N", out var owner))
+        var bytes = (byte[])message!;
+        if (bytes.Length > OwnerLength)
         {
-            _waiters.Released(text.AsSpan(OwnerLength), owner);
+            var owner = new Guid(bytes.AsSpan(0, OwnerLength));
+            _waiters.Released(System.Text.Encoding.UTF8.GetString(bytes, OwnerLength, bytes.Length - OwnerLength), owner);
         }
     }
 
@@ -662,11 +672,12 @@ public sealed partial class RedisLockProvider : LockProvider
         }
     }
 
-    private const int OwnerLength = 32;
+    private const int OwnerLength = 16;
 
     private static RedisTimeoutException NoAnswer(string message) => new(CommandFlags.None, message, CommandStatus.Sent);
 
-    private static RedisValue OwnerValue(Guid owner) => owner.ToString("N");
+    /// <summary>The owner token as its 16 bytes: half the size of its hex text, and the release notice carries it as is.</summary>
+    private static RedisValue OwnerValue(Guid owner) => owner.ToByteArray();
 
     private static long ToMilliseconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalMilliseconds));
 

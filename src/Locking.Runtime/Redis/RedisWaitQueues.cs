@@ -26,6 +26,9 @@ internal sealed class RedisWaitQueues
         _bySpan = _queues.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
+    /// <summary>Whether any task of this process waits for any key.</summary>
+    public bool AnyWaiting => Volatile.Read(ref _waiting) != 0;
+
     /// <summary>Whether any task of this process waits for <paramref name="lockKey"/>; lock-free when nobody waits at all.</summary>
     public bool HasWaiters(string lockKey)
     {

@@ -1,0 +1,218 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+using StackExchange.Redis;
+
+namespace Locking;
+
+/// <summary>
+/// Awaits one acquire answer for at most a time bound, or until the caller cancels, without allocating: the objects
+/// are pooled per provider, each with its own timer. An answer that comes after the waiter gave up is still read, and
+/// a grant in it is released at once, so an abandoned request never leaves a lease behind.
+/// </summary>
+internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.AcquireResult>
+{
+    private const int Waiting = 0, Answered = 1, Abandoned = 2;
+
+    private static readonly Action<object?, CancellationToken> s_onCancel = static (state, token) => ((BoundedAcquire)state!).OnCancel(token);
+
+    private readonly Pool _pool;
+    private readonly ITimer _timer;
+    private readonly Action _onAnswered;
+    private ManualResetValueTaskSourceCore<RedisLeaseScripts.AcquireResult> _core;
+    private ConfiguredValueTaskAwaitable<RedisLeaseScripts.AcquireResult>.ConfiguredValueTaskAwaiter _call;
+    private CancellationTokenRegistration _cancellation;
+    private long _deadline;
+    private int _state;
+    private RedisLockProvider? _provider;
+    private string? _key;
+    private string? _lockKey;
+    private RedisValue _owner;
+
+    private BoundedAcquire(Pool pool)
+    {
+        _pool = pool;
+        _onAnswered = OnAnswered;
+        _timer = pool.Time.CreateTimer(static state => ((BoundedAcquire)state!).OnTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// The answer of <paramref name="call"/>, or <see cref="TimeoutException"/> after <paramref name="bound"/>, or
+    /// <see cref="OperationCanceledException"/>. A grant that comes after either goes back through
+    /// <see cref="RedisLockProvider.ReleaseAbandonedGrant"/>.
+    /// </summary>
+    public static ValueTask<RedisLeaseScripts.AcquireResult> WaitAsync(
+        Pool pool,
+        ValueTask<RedisLeaseScripts.AcquireResult> call,
+        TimeSpan bound,
+        CancellationToken cancellationToken,
+        RedisLockProvider provider,
+        string key,
+        string lockKey,
+        RedisValue owner)
+    {
+        if (call.IsCompleted || (bound == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled))
+        {
+            return call;
+        }
+
+        var bounded = pool.Rent();
+        bounded._provider = provider;
+        bounded._key = key;
+        bounded._lockKey = lockKey;
+        bounded._owner = owner;
+        return bounded.Start(call, bound, cancellationToken);
+    }
+
+    private ValueTask<RedisLeaseScripts.AcquireResult> Start(ValueTask<RedisLeaseScripts.AcquireResult> call, TimeSpan bound, CancellationToken cancellationToken)
+    {
+        _core.Reset();
+        _state = Waiting;
+        _call = call.ConfigureAwait(false).GetAwaiter();
+        var version = _core.Version;
+        if (cancellationToken.CanBeCanceled)
+        {
+            _cancellation = cancellationToken.UnsafeRegister(s_onCancel, this);
+        }
+
+        if (bound == Timeout.InfiniteTimeSpan)
+        {
+            _deadline = long.MaxValue;
+        }
+        else
+        {
+            _deadline = _pool.Time.GetTimestamp() + (long)(bound.Ticks * (double)_pool.Time.TimestampFrequency / TimeSpan.TicksPerSecond);
+            _timer.Change(bound, Timeout.InfiniteTimeSpan);
+        }
+
+        _call.UnsafeOnCompleted(_onAnswered);
+        return new ValueTask<RedisLeaseScripts.AcquireResult>(this, version);
+    }
+
+    private void OnAnswered()
+    {
+        RedisLeaseScripts.AcquireResult result = default;
+        Exception? error = null;
+        try
+        {
+            result = _call.GetResult();
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+
+        if (Interlocked.CompareExchange(ref _state, Answered, Waiting) == Waiting)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _cancellation.Dispose();
+            if (error is null)
+            {
+                _core.SetResult(result);
+            }
+            else
+            {
+                _core.SetException(error);
+            }
+
+            return;
+        }
+
+        // The waiter gave up before this answer came: a grant in it belongs to nobody, so give it back. This object
+        // is not reused (a stale timer or cancellation callback could still touch it), and its timer goes.
+        _timer.Dispose();
+        if (error is null && result.Granted)
+        {
+            _provider!.ReleaseAbandonedGrant(_key!, _lockKey!, _owner);
+        }
+    }
+
+    private void OnTimeout()
+    {
+        var now = _pool.Time.GetTimestamp();
+        if (now < _deadline)
+        {
+            // Early, or a stale callback of an earlier use: wait for the rest of this use's bound.
+            if (Volatile.Read(ref _state) == Waiting && _deadline != long.MaxValue)
+            {
+                _timer.Change(_pool.Time.GetElapsedTime(now, _deadline), Timeout.InfiniteTimeSpan);
+            }
+
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _state, Abandoned, Waiting) == Waiting)
+        {
+            _cancellation.Dispose();
+            _core.SetException(new RedisTimeoutException(CommandFlags.None, "Redis did not answer the acquire in time.", CommandStatus.Sent));
+        }
+    }
+
+    private void OnCancel(CancellationToken token)
+    {
+        if (Interlocked.CompareExchange(ref _state, Abandoned, Waiting) == Waiting)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _core.SetException(new OperationCanceledException(token));
+        }
+    }
+
+    public RedisLeaseScripts.AcquireResult GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            if (Volatile.Read(ref _state) == Answered)
+            {
+                _provider = null;
+                _key = null;
+                _lockKey = null;
+                _owner = default;
+                _call = default;
+                _cancellation = default;
+                _pool.Return(this);
+            }
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>A provider's reusable <see cref="BoundedAcquire"/> objects.</summary>
+    internal sealed class Pool(TimeProvider time)
+    {
+        private readonly BoundedAcquire?[] _free = new BoundedAcquire?[Math.Max(16, Environment.ProcessorCount * 8)];
+
+        public TimeProvider Time { get; } = time;
+
+        public BoundedAcquire Rent()
+        {
+            for (var i = 0; i < _free.Length; i++)
+            {
+                if (Volatile.Read(ref _free[i]) is not null && Interlocked.Exchange(ref _free[i], null) is { } free)
+                {
+                    return free;
+                }
+            }
+
+            return new BoundedAcquire(this);
+        }
+
+        public void Return(BoundedAcquire used)
+        {
+            for (var i = 0; i < _free.Length; i++)
+            {
+                if (Volatile.Read(ref _free[i]) is null && Interlocked.CompareExchange(ref _free[i], used, null) is null)
+                {
+                    return;
+                }
+            }
+
+            used._timer.Dispose();
+        }
+    }
+}
