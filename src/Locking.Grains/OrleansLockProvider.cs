@@ -100,7 +100,12 @@ public sealed class OrleansLockProvider : LockProvider
                     break;
 
                 default:
-                    // The activation was stale or deactivating: the request goes to its successor.
+                    // The activation was stale or deactivating: the request goes to its successor, within the wait.
+                    if (!infinite && TimeProvider.GetElapsedTime(started) >= request.Wait && failures++ > 0)
+                    {
+                        return null;
+                    }
+
                     await Task.Delay(_options.RetryDelay, TimeProvider, cancellationToken);
                     break;
             }
