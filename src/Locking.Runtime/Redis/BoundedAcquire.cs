@@ -182,18 +182,20 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
         => _core.OnCompleted(continuation, state, token, flags);
 
-    /// <summary>A provider's reusable <see cref="BoundedAcquire"/> objects.</summary>
+    /// <summary>A provider's reusable <see cref="BoundedAcquire"/> objects: as many as acquires were ever in flight at once, up to a cap.</summary>
     internal sealed class Pool(TimeProvider time)
     {
-        private readonly BoundedAcquire?[] _free = new BoundedAcquire?[Math.Max(16, Environment.ProcessorCount * 8)];
+        private const int Cap = 1024;
+        private readonly Stack<BoundedAcquire> _free = new();
+        private readonly Lock _gate = new();
 
         public TimeProvider Time { get; } = time;
 
         public BoundedAcquire Rent()
         {
-            for (var i = 0; i < _free.Length; i++)
+            lock (_gate)
             {
-                if (Volatile.Read(ref _free[i]) is not null && Interlocked.Exchange(ref _free[i], null) is { } free)
+                if (_free.TryPop(out var free))
                 {
                     return free;
                 }
@@ -204,10 +206,11 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
 
         public void Return(BoundedAcquire used)
         {
-            for (var i = 0; i < _free.Length; i++)
+            lock (_gate)
             {
-                if (Volatile.Read(ref _free[i]) is null && Interlocked.CompareExchange(ref _free[i], used, null) is null)
+                if (_free.Count < Cap)
                 {
+                    _free.Push(used);
                     return;
                 }
             }
