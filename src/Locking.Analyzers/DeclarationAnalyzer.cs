@@ -49,11 +49,13 @@ public sealed class DeclarationAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterSymbolAction(symbol => AnalyzeMethod(symbol, attribute), SymbolKind.Method);
+            // The call rules (LOCK010/012/013) parse the same declarations: share their per-compilation index.
+            var index = ExclusiveMethodIndex.TryCreate(start.Compilation);
+            start.RegisterSymbolAction(symbol => AnalyzeMethod(symbol, attribute, index), SymbolKind.Method);
         });
     }
 
-    private static void AnalyzeMethod(SymbolAnalysisContext context, INamedTypeSymbol attributeType)
+    private static void AnalyzeMethod(SymbolAnalysisContext context, INamedTypeSymbol attributeType, ExclusiveMethodIndex? index)
     {
         var method = (IMethodSymbol)context.Symbol;
         if (method.PartialDefinitionPart is not null)
@@ -78,7 +80,8 @@ public sealed class DeclarationAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var spec = ExclusiveMethodParser.Parse(method, attribute, context.Compilation, context.CancellationToken);
+        var spec = index?.AsExclusive(method, context.CancellationToken)?.Spec
+            ?? ExclusiveMethodParser.Parse(method, attribute, context.Compilation, context.CancellationToken);
         foreach (var problem in spec.Problems)
         {
             if (!s_descriptors.TryGetValue(problem.Id, out var descriptor))
