@@ -32,14 +32,15 @@ internal sealed record LoadOptions
     public IReadOnlyList<string> Libraries { get; init; } = LibraryKind.All.Select(kind => kind.Name).ToArray();
 
     public const string Usage = """
-        Locking load test: Locking's Redis provider against a raw StackExchange.Redis floor, DistributedLock.Redis
-        and RedLock.net, on a redis-server it starts itself on a free loopback port.
+        Locking load test: Locking's Redis provider against a raw StackExchange.Redis floor that sends the same
+        commands, DistributedLock.Redis, RedLock.net and a fencing-free SET NX reference, on a redis-server it
+        starts itself on a free loopback port.
 
         Options:
           --duration <s>     measured seconds per case and library (default 5)
           --warmup <s>       unmeasured seconds before each measurement (default 1)
           --cases <a,b>      uncontended, parallel, handoff, handoff-conns, hold (default all)
-          --libs <a,b>       floor, locking, distributedlock, redlock (default all)
+          --libs <a,b>       floor, locking, distributedlock, redlock, setnx (default all)
           --tasks <n>        tasks (and keys) of the parallel case and of the hold ramp (default 64)
           --contenders <n>   contenders on the one key of the handoff cases (default 8)
           --leases <n>       leases held by the hold case (default 10000)

@@ -1,70 +1,59 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text;
 using StackExchange.Redis;
 
 namespace Locking.LoadTest.Libraries;
 
 /// <summary>
-/// The floor: the fewest commands a correct lock with wake-on-release can send through StackExchange.Redis.
-/// Acquire is one SET NX PX with a 128-bit random owner value; release is one owner-checked Lua script that
-/// deletes the key and publishes a release notice. A waiter sleeps until a notice for its key (or a 50 ms
-/// safety re-check) and then races the others: no queue, no fairness, no renewal, no fencing token.
+/// The floor: a raw StackExchange.Redis loop sending exactly Locking's store commands (the same acquire and release
+/// scripts with the same keys and arguments, built by the same code), without anything else of the library: no
+/// lease object, no validity clock, no renewal scheduler, no reentrancy check, no wait queue, no telemetry. A waiter
+/// sleeps until a release notice for its key (or a 50 ms safety re-check) and then races the others.
+/// Locking's ratio to this is what its own work costs on top of the commands it must send.
 /// </summary>
 internal sealed class FloorLibrary : LockLibrary<byte[]>
 {
-    private const string ReleaseScript = """
-        if redis.call('get', KEYS[1]) == ARGV[1] then
-            redis.call('del', KEYS[1])
-            redis.call('publish', ARGV[2], KEYS[1])
-            return 1
-        end
-        return 0
-        """;
-
-    private const string ReleasedChannel = "floor:released";
-    private static readonly RedisChannel s_released = RedisChannel.Literal(ReleasedChannel);
-    private static readonly RedisValue s_releasedName = ReleasedChannel;
     private static readonly TimeSpan s_recheck = TimeSpan.FromMilliseconds(50);
 
     private readonly IDatabase _database;
-    private readonly byte[] _releaseSha;
+    private readonly RedisKeyspace _keyspace = new(RedisLockProviderOptions.Default.KeyPrefix);
+    private readonly long _counterRetentionMs = (long)RedisLockProviderOptions.Default.FencingCounterRetention.TotalMilliseconds;
     private readonly ConcurrentDictionary<string, ReleaseSignal> _signals = new(StringComparer.Ordinal);
+    private long _ttlMs;
     private int _subscribed;
 
     public FloorLibrary(ConnectionMultiplexer connection)
         : base(connection)
     {
         _database = connection.GetDatabase();
-        var server = connection.GetServer(connection.GetEndPoints()[0]);
-        _releaseSha = server.ScriptLoad(ReleaseScript);
     }
+
+    protected override void OnConfigured() => _ttlMs = (long)Ttl.TotalMilliseconds;
 
     public override ValueTask<byte[]?> TryAcquireAsync(string key, CancellationToken cancellationToken)
-    {
-        var owner = RandomNumberGenerator.GetBytes(16);
-        return AcquireAsync(key, owner, cancellationToken);
-    }
+        => AcquireAsync(_keyspace.LockKey(key), RandomNumberGenerator.GetBytes(16), cancellationToken);
 
-    private async ValueTask<byte[]?> AcquireAsync(string key, byte[] owner, CancellationToken cancellationToken)
+    private async ValueTask<byte[]?> AcquireAsync(string lockKey, byte[] owner, CancellationToken cancellationToken)
     {
-        if (await _database.StringSetAsync(key, owner, Ttl, When.NotExists))
+        if ((await RedisLeaseScripts.AcquireAsync(_database, lockKey, owner, _ttlMs, _counterRetentionMs)).Granted)
         {
             return owner;
         }
 
-        return Wait == TimeSpan.Zero ? null : await WaitAsync(key, owner, cancellationToken);
+        return Wait == TimeSpan.Zero ? null : await WaitAsync(lockKey, owner, cancellationToken);
     }
 
-    private async ValueTask<byte[]?> WaitAsync(string key, byte[] owner, CancellationToken cancellationToken)
+    private async ValueTask<byte[]?> WaitAsync(string lockKey, byte[] owner, CancellationToken cancellationToken)
     {
         var deadline = Wait == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + Wait;
         await EnsureSubscribedAsync();
-        var signal = _signals.GetOrAdd(key, static _ => new ReleaseSignal());
+        var signal = _signals.GetOrAdd(lockKey, static _ => new ReleaseSignal());
         while (true)
         {
             // Take the signal's generation before trying, so a release between the try and the wait still wakes us.
             var released = signal.Next;
-            if (await _database.StringSetAsync(key, owner, Ttl, When.NotExists))
+            if ((await RedisLeaseScripts.AcquireAsync(_database, lockKey, owner, _ttlMs, _counterRetentionMs)).Granted)
             {
                 return owner;
             }
@@ -93,9 +82,11 @@ internal sealed class FloorLibrary : LockLibrary<byte[]>
             return;
         }
 
-        await Connection.GetSubscriber().SubscribeAsync(s_released, (_, key) =>
+        // The notice is the released owner (16 bytes) followed by the lock key.
+        await Connection.GetSubscriber().SubscribeAsync(_keyspace.ReleaseChannel, (_, message) =>
         {
-            if (_signals.TryGetValue((string)key!, out var signal))
+            var bytes = (byte[])message!;
+            if (bytes.Length > 16 && _signals.TryGetValue(Encoding.UTF8.GetString(bytes, 16, bytes.Length - 16), out var signal))
             {
                 signal.Pulse();
             }
@@ -103,8 +94,8 @@ internal sealed class FloorLibrary : LockLibrary<byte[]>
         Volatile.Write(ref _subscribed, 1);
     }
 
-    public override ValueTask ReleaseAsync(string key, byte[] owner)
-        => new(_database.ScriptEvaluateAsync(_releaseSha, [key], [owner, s_releasedName]));
+    public override async ValueTask ReleaseAsync(string key, byte[] owner)
+        => await RedisLeaseScripts.ReleaseAsync(_database, _keyspace.LockKey(key), owner, _keyspace.ReleaseChannelName);
 
     public override bool IsLost(byte[] handle) => false;
 

@@ -67,7 +67,7 @@ internal sealed record LibraryKind(string Name, string Description, bool AutoRen
     /// <summary>Every library, in the order they run; the floor first so that later ratios read against it.</summary>
     public static IReadOnlyList<LibraryKind> All { get; } =
     [
-        new("floor", "raw StackExchange.Redis: SET NX PX, owner-checked Lua DEL + PUBLISH", AutoRenews: false,
+        new("floor", "raw StackExchange.Redis sending Locking's own acquire and release scripts, nothing else", AutoRenews: false,
             (connection, _) => new FloorLibrary(connection)),
         new("locking", "Locking RedisLockProvider", AutoRenews: true,
             (connection, _) => new LockingLibrary(connection)),
@@ -75,6 +75,8 @@ internal sealed record LibraryKind(string Name, string Description, bool AutoRen
             (connection, _) => new DistributedLockLibrary(connection)),
         new("redlock", "RedLock.net 2.3.2 RedLockFactory (one master)", AutoRenews: true,
             (connection, verifier) => new RedLockLibrary(connection, verifier)),
+        new("setnx", "reference without fencing: raw SET NX PX, owner-checked Lua DEL + PUBLISH", AutoRenews: false,
+            (connection, _) => new SetNxLibrary(connection)),
     ];
 
     /// <summary>Connects a new multiplexer and makes an instance on it.</summary>
