@@ -28,7 +28,7 @@ public abstract class LockLease : IAsyncDisposable, IDisposable
     public abstract CancellationToken LostToken { get; }
 
     /// <summary>Whether the lease was lost (expired, taken, or not confirmed in time).</summary>
-    public bool IsLost => LostToken.IsCancellationRequested;
+    public virtual bool IsLost => LostToken.IsCancellationRequested;
 
     /// <summary>Extends the lease by its Ttl now.</summary>
     /// <returns><see langword="false"/> when the lease is gone: lost, released, or no longer owned in the store.</returns>

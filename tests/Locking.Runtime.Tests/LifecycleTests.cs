@@ -168,6 +168,42 @@ public sealed class LifecycleTests(RedisFixture redis)
         }
     }
 
+    [Fact]
+    public async Task A_LostToken_first_read_after_the_loss_is_already_cancelled()
+    {
+        var time = new FakeTimeProvider();
+        await using var provider = redis.Provider(time: time);
+        var lease = await provider.AcquireAsync(RedisFixture.UniqueKey("late-reader"), TestSupport.Options(ttlMs: 10_000, renew: false));
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        await TestSupport.Until(() => lease.IsLost).Within(2, "IsLost at Ttl, with nobody watching LostToken");
+
+        Assert.True(lease.LostToken.IsCancellationRequested);
+        Assert.True(lease.LostToken.IsCancellationRequested); // and it stays so on a second read
+    }
+
+    [Fact]
+    public async Task Acquire_renew_and_release_resend_their_scripts_after_the_server_forgot_them()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var configuration = server.Configuration(timeoutMs: 2000);
+        configuration.AllowAdmin = true;
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
+        await using var provider = new RedisLockProvider(connection);
+        var flush = connection.GetServer(server.Endpoint);
+
+        await flush.ScriptFlushAsync();
+        var lease = await provider.AcquireAsync("forgotten", TestSupport.Options(ttlMs: 5_000));
+        await flush.ScriptFlushAsync();
+        Assert.True(await lease.RenewAsync());
+        await flush.ScriptFlushAsync();
+        await lease.ReleaseAsync();
+
+        Assert.False(await connection.GetDatabase().KeyExistsAsync(provider.Keyspace.LockKey("forgotten")));
+        await using var next = await provider.AcquireAsync("forgotten", TestSupport.Options(waitMs: 0));
+        Assert.True(next.FencingToken > lease.FencingToken);
+    }
+
     /// <summary>The fencing token of the lease held on <paramref name="key"/> in the store, or null when none is.</summary>
     private async Task<long?> HeldTokenAsync(RedisLockProvider provider, string key)
     {

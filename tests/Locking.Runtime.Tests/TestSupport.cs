@@ -25,6 +25,15 @@ internal static class TestSupport
         return cancelled.Task;
     }
 
+    /// <summary>A task that completes once <paramref name="condition"/> holds, looked at every 10 ms.</summary>
+    public static async Task Until(Func<bool> condition)
+    {
+        while (!condition())
+        {
+            await Task.Delay(10);
+        }
+    }
+
     public static LockOptions Options(int ttlMs = 30_000, int waitMs = 5_000, bool renew = true)
         => new() { Ttl = TimeSpan.FromMilliseconds(ttlMs), Wait = TimeSpan.FromMilliseconds(waitMs), Renew = renew };
 

@@ -12,7 +12,7 @@ namespace Locking.LoadTest.Libraries;
 /// sleeps until a release notice for its key (or a 50 ms safety re-check) and then races the others.
 /// Locking's ratio to this is what its own work costs on top of the commands it must send.
 /// </summary>
-internal sealed class FloorLibrary : LockLibrary<byte[]>
+internal sealed class FloorLibrary : LockLibrary<LeaseArguments>
 {
     private static readonly TimeSpan s_recheck = TimeSpan.FromMilliseconds(50);
 
@@ -31,31 +31,42 @@ internal sealed class FloorLibrary : LockLibrary<byte[]>
 
     protected override void OnConfigured() => _ttlMs = (long)Ttl.TotalMilliseconds;
 
-    public override ValueTask<byte[]?> TryAcquireAsync(string key, CancellationToken cancellationToken)
-        => AcquireAsync(_keyspace.LockKey(key), RandomNumberGenerator.GetBytes(16), cancellationToken);
-
-    private async ValueTask<byte[]?> AcquireAsync(string lockKey, byte[] owner, CancellationToken cancellationToken)
+    public override async ValueTask<LeaseArguments?> TryAcquireAsync(string key, CancellationToken cancellationToken)
     {
-        if ((await RedisLeaseScripts.AcquireAsync(_database, lockKey, owner, _ttlMs, _counterRetentionMs)).Granted)
+        var lease = new LeaseArguments(_keyspace.LockKey(key), new Guid(RandomNumberGenerator.GetBytes(16)), _ttlMs, _counterRetentionMs, _keyspace.ReleaseChannelName);
+        if (await RunAsync(RedisLeaseScripts.Script.Acquire, lease) > 0)
         {
-            return owner;
+            return lease;
         }
 
-        return Wait == TimeSpan.Zero ? null : await WaitAsync(lockKey, owner, cancellationToken);
+        return Wait == TimeSpan.Zero ? null : await WaitAsync(lease, cancellationToken);
     }
 
-    private async ValueTask<byte[]?> WaitAsync(string lockKey, byte[] owner, CancellationToken cancellationToken)
+    /// <summary>One script, by SHA1; by its text when the server does not know it yet.</summary>
+    private async ValueTask<long> RunAsync(RedisLeaseScripts.Script script, LeaseArguments lease)
+    {
+        try
+        {
+            return (long)await RedisLeaseScripts.Run(_database, script, lease);
+        }
+        catch (RedisServerException ex) when (RedisLeaseScripts.IsNoScript(ex))
+        {
+            return (long)await RedisLeaseScripts.Run(_database, script, lease, byText: true);
+        }
+    }
+
+    private async ValueTask<LeaseArguments?> WaitAsync(LeaseArguments lease, CancellationToken cancellationToken)
     {
         var deadline = Wait == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + Wait;
         await EnsureSubscribedAsync();
-        var signal = _signals.GetOrAdd(lockKey, static _ => new ReleaseSignal());
+        var signal = _signals.GetOrAdd(lease.LockKey, static _ => new ReleaseSignal());
         while (true)
         {
             // Take the signal's generation before trying, so a release between the try and the wait still wakes us.
             var released = signal.Next;
-            if ((await RedisLeaseScripts.AcquireAsync(_database, lockKey, owner, _ttlMs, _counterRetentionMs)).Granted)
+            if (await RunAsync(RedisLeaseScripts.Script.Acquire, lease) > 0)
             {
-                return owner;
+                return lease;
             }
 
             var left = deadline - DateTime.UtcNow;
@@ -94,10 +105,10 @@ internal sealed class FloorLibrary : LockLibrary<byte[]>
         Volatile.Write(ref _subscribed, 1);
     }
 
-    public override async ValueTask ReleaseAsync(string key, byte[] owner)
-        => await RedisLeaseScripts.ReleaseAsync(_database, _keyspace.LockKey(key), owner, _keyspace.ReleaseChannelName);
+    public override async ValueTask ReleaseAsync(string key, LeaseArguments lease)
+        => await RunAsync(RedisLeaseScripts.Script.Release, lease);
 
-    public override bool IsLost(byte[] handle) => false;
+    public override bool IsLost(LeaseArguments handle) => false;
 
     /// <summary>Wakes every waiter of one key: each release completes the current task and starts a new one.</summary>
     private sealed class ReleaseSignal

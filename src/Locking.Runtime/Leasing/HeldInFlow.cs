@@ -8,23 +8,32 @@ namespace Locking;
 /// The flow is marked synchronously, before the acquire's first await, by the provider's non-async entry
 /// method: so the mark lands in the caller's execution context, where it flows into everything the caller
 /// then runs (an [Exclusive] body, awaited calls, Task.Run children) but not into its siblings. The mark is
-/// an immutable list node with a shared <see cref="Entry"/> whose <c>IsActive</c> turns false when the acquire
-/// fails or the lease is released, since a continuation can never remove a value from its caller's context.
+/// a node of an immutable list (<see cref="Entry"/>) whose <c>IsActive</c> turns false when the acquire
+/// fails or the lease is released (copies that pruning makes share the original's flag), since a continuation can never remove a value from its caller's context.
 /// </remarks>
 internal static class HeldInFlow
 {
-    private static readonly AsyncLocal<Node?> s_head = new();
+    private static readonly AsyncLocal<Entry?> s_head = new();
 
-    internal sealed class Entry
+    /// <summary>One key a flow holds or is acquiring: a node of the flow's immutable list, and the acquire's mark.</summary>
+    internal sealed class Entry(object store, string key, Entry? next, Entry? original)
     {
+        // A node copied by pruning shares the original's flag, so leaving the original leaves every copy.
+        private readonly Entry? _original = original;
         private volatile bool _active = true;
 
-        public bool IsActive => _active;
+        public object Store { get; } = store;
+
+        public string Key { get; } = key;
+
+        public Entry? Next { get; } = next;
+
+        public bool IsActive => _original?._active ?? _active;
 
         public void Leave() => _active = false;
-    }
 
-    private sealed record Node(object Store, string Key, Entry Entry, Node? Next);
+        public Entry OriginalOrSelf => _original ?? this;
+    }
 
     /// <summary>Marks <paramref name="key"/> of <paramref name="store"/> as held by the current flow.</summary>
     /// <exception cref="LockRecursionException">The flow already holds or is acquiring the key.</exception>
@@ -34,7 +43,7 @@ internal static class HeldInFlow
         var pruned = false;
         for (var node = head; node is not null; node = node.Next)
         {
-            if (!node.Entry.IsActive)
+            if (!node.IsActive)
             {
                 pruned = true;
             }
@@ -51,12 +60,12 @@ internal static class HeldInFlow
             head = Prune(head);
         }
 
-        var entry = new Entry();
-        s_head.Value = new Node(store, key, entry, head);
+        var entry = new Entry(store, key, head, original: null);
+        s_head.Value = entry;
         return entry;
     }
 
-    private static Node? Prune(Node? node)
+    private static Entry? Prune(Entry? node)
     {
         if (node is null)
         {
@@ -64,11 +73,11 @@ internal static class HeldInFlow
         }
 
         var next = Prune(node.Next);
-        if (!node.Entry.IsActive)
+        if (!node.IsActive)
         {
             return next;
         }
 
-        return ReferenceEquals(next, node.Next) ? node : node with { Next = next };
+        return ReferenceEquals(next, node.Next) ? node : new Entry(node.Store, node.Key, next, node.OriginalOrSelf);
     }
 }

@@ -10,10 +10,12 @@ internal sealed class ManagedLease : LockLease
 {
     private readonly LockProvider _provider;
     private readonly LeaseMonitor _monitor;
+    // Also the lease's lock: a private object of this lease alone, so one allocation less than a Lock of its own.
     private readonly HeldInFlow.Entry _flow;
-    // Also the lease's lock (a private object; one allocation less per lease than a Lock of its own).
-    private readonly CancellationTokenSource _lost = new();
+    // Made when LostToken is first read: a lease nobody watches costs no CancellationTokenSource.
+    private CancellationTokenSource? _lost;
     private readonly Guid _owner;
+    private readonly object? _storeState;
     private readonly TimeSpan _ttl;
     private readonly long _ttlTicks;
     private readonly long _safeTtlTicks;
@@ -32,6 +34,7 @@ internal sealed class ManagedLease : LockLease
         _monitor = monitor;
         _flow = flow;
         _owner = owner;
+        _storeState = grant.StoreState;
         _renew = renew;
         _ttl = ttl;
         _ttlTicks = ToTimestampTicks(ttl, monitor.Time);
@@ -40,11 +43,42 @@ internal sealed class ManagedLease : LockLease
         _nextRenewAt = grant.RequestTimestamp + _ttlTicks / 3;
     }
 
-    public LeaseIdentity Identity => new(Key, _owner, FencingToken);
+    public LeaseIdentity Identity => new(Key, _owner, FencingToken) { StoreState = _storeState };
 
     public TimeSpan Ttl => _ttl;
 
-    public override CancellationToken LostToken => _lost.Token;
+    public override CancellationToken LostToken
+    {
+        get
+        {
+            var lost = Volatile.Read(ref _lost);
+            if (lost is null)
+            {
+                if (Volatile.Read(ref _lostOnce) != 0)
+                {
+                    return new CancellationToken(canceled: true);
+                }
+
+                lost = new CancellationTokenSource();
+                var first = Interlocked.CompareExchange(ref _lost, lost, null);
+                if (first is not null)
+                {
+                    lost.Dispose();
+                    return first.Token;
+                }
+
+                // MarkLost may have looked for a source just before this one was published: cancel it here then.
+                if (Volatile.Read(ref _lostOnce) != 0)
+                {
+                    lost.Cancel();
+                }
+            }
+
+            return lost.Token;
+        }
+    }
+
+    public override bool IsLost => Volatile.Read(ref _lostOnce) != 0;
 
     public bool IsReleased => Volatile.Read(ref _released) != 0;
 
@@ -68,9 +102,9 @@ internal sealed class ManagedLease : LockLease
     {
         long due;
         int version;
-        lock (_lost)
+        lock (_flow)
         {
-            if (IsReleased || _lost.IsCancellationRequested)
+            if (IsReleased || IsLost)
             {
                 return;
             }
@@ -100,7 +134,7 @@ internal sealed class ManagedLease : LockLease
     public void OnDue(int version, long now)
     {
         bool renewNow;
-        lock (_lost)
+        lock (_flow)
         {
             if (version != _version || IsReleased)
             {
@@ -147,7 +181,7 @@ internal sealed class ManagedLease : LockLease
         {
             // The store did not answer: try again soon, until the local validity runs out.
             _provider.Telemetry.RenewFailed(this, ex);
-            lock (_lost)
+            lock (_flow)
             {
                 var retryIn = Math.Max(_ttlTicks / 10, ToTimestampTicks(TimeSpan.FromMilliseconds(20), _monitor.Time));
                 _nextRenewAt = _monitor.Time.GetTimestamp() + retryIn;
@@ -155,7 +189,7 @@ internal sealed class ManagedLease : LockLease
         }
         finally
         {
-            lock (_lost)
+            lock (_flow)
             {
                 _renewing = false;
             }
@@ -180,7 +214,7 @@ internal sealed class ManagedLease : LockLease
             return false;
         }
 
-        lock (_lost)
+        lock (_flow)
         {
             _validUntil = Math.Max(_validUntil, started + _safeTtlTicks);
             _nextRenewAt = Math.Max(_nextRenewAt, started + _ttlTicks / 3);
@@ -208,7 +242,7 @@ internal sealed class ManagedLease : LockLease
             return;
         }
 
-        lock (_lost)
+        lock (_flow)
         {
             _version++;
         }
@@ -217,7 +251,10 @@ internal sealed class ManagedLease : LockLease
         _flow.Leave();
         _provider.Telemetry.Lost(this, cause);
         // CancelAsync runs the callbacks off this thread: a slow callback must not stall the monitor.
-        _ = _lost.CancelAsync();
+        if (Volatile.Read(ref _lost) is { } lost)
+        {
+            _ = lost.CancelAsync();
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -228,7 +265,7 @@ internal sealed class ManagedLease : LockLease
             return;
         }
 
-        lock (_lost)
+        lock (_flow)
         {
             _version++;
         }

@@ -5,9 +5,11 @@ using StackExchange.Redis;
 namespace Locking;
 
 /// <summary>
-/// Awaits one acquire answer for at most a time bound, or until the caller cancels, without allocating: the objects
-/// are pooled per provider, each with its own timer. An answer that comes after the waiter gave up is still read, and
-/// a grant in it is released at once, so an abandoned request never leaves a lease behind.
+/// One acquire round trip, awaited for at most a time bound or until the caller cancels, without allocating: the
+/// objects are pooled per provider, each with its own timer. It sends the script again by its text when the server
+/// answers NOSCRIPT, and reads the answer into an <see cref="RedisLeaseScripts.AcquireResult"/>. An answer that comes
+/// after the waiter gave up is still read, and a grant in it is released at once, so an abandoned request never
+/// leaves a lease behind.
 /// </summary>
 internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.AcquireResult>
 {
@@ -19,14 +21,16 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
     private readonly ITimer _timer;
     private readonly Action _onAnswered;
     private ManualResetValueTaskSourceCore<RedisLeaseScripts.AcquireResult> _core;
-    private ConfiguredValueTaskAwaitable<RedisLeaseScripts.AcquireResult>.ConfiguredValueTaskAwaiter _call;
+    private ConfiguredTaskAwaitable<RedisResult>.ConfiguredTaskAwaiter _call;
     private CancellationTokenRegistration _cancellation;
     private long _deadline;
+    private TimeSpan _bound;
     private int _state;
+    private bool _sentByText;
+    private IDatabaseAsync? _database;
     private RedisLockProvider? _provider;
     private string? _key;
-    private string? _lockKey;
-    private RedisValue _owner;
+    private LeaseArguments? _lease;
 
     private BoundedAcquire(Pool pool)
     {
@@ -36,38 +40,34 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
     }
 
     /// <summary>
-    /// The answer of <paramref name="call"/>, or <see cref="TimeoutException"/> after <paramref name="bound"/>, or
-    /// <see cref="OperationCanceledException"/>. A grant that comes after either goes back through
-    /// <see cref="RedisLockProvider.ReleaseAbandonedGrant"/>.
+    /// Sends the acquire of <paramref name="lease"/> and answers it, or <see cref="RedisTimeoutException"/> after
+    /// <paramref name="bound"/>, or <see cref="OperationCanceledException"/>. A grant that comes after either goes
+    /// back through <see cref="RedisLockProvider.ReleaseAbandonedGrant"/>.
     /// </summary>
-    public static ValueTask<RedisLeaseScripts.AcquireResult> WaitAsync(
+    /// <remarks><paramref name="key"/> is the user's key, for the timeout message and the log of an abandoned grant.</remarks>
+    public static ValueTask<RedisLeaseScripts.AcquireResult> SendAsync(
         Pool pool,
-        ValueTask<RedisLeaseScripts.AcquireResult> call,
+        IDatabaseAsync database,
+        LeaseArguments lease,
         TimeSpan bound,
         CancellationToken cancellationToken,
         RedisLockProvider provider,
-        string key,
-        string lockKey,
-        RedisValue owner)
+        string key)
     {
-        if (call.IsCompleted || (bound == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled))
-        {
-            return call;
-        }
-
         var bounded = pool.Rent();
+        bounded._database = database;
         bounded._provider = provider;
         bounded._key = key;
-        bounded._lockKey = lockKey;
-        bounded._owner = owner;
-        return bounded.Start(call, bound, cancellationToken);
+        bounded._lease = lease;
+        return bounded.Start(bound, cancellationToken);
     }
 
-    private ValueTask<RedisLeaseScripts.AcquireResult> Start(ValueTask<RedisLeaseScripts.AcquireResult> call, TimeSpan bound, CancellationToken cancellationToken)
+    private ValueTask<RedisLeaseScripts.AcquireResult> Start(TimeSpan bound, CancellationToken cancellationToken)
     {
         _core.Reset();
         _state = Waiting;
-        _call = call.ConfigureAwait(false).GetAwaiter();
+        _sentByText = false;
+        _bound = bound;
         var version = _core.Version;
         if (cancellationToken.CanBeCanceled)
         {
@@ -84,8 +84,14 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
             _timer.Change(bound, Timeout.InfiniteTimeSpan);
         }
 
-        _call.UnsafeOnCompleted(_onAnswered);
+        Send();
         return new ValueTask<RedisLeaseScripts.AcquireResult>(this, version);
+    }
+
+    private void Send()
+    {
+        _call = RedisLeaseScripts.Run(_database!, RedisLeaseScripts.Script.Acquire, _lease!, _sentByText).ConfigureAwait(false).GetAwaiter();
+        _call.UnsafeOnCompleted(_onAnswered);
     }
 
     private void OnAnswered()
@@ -94,16 +100,28 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
         Exception? error = null;
         try
         {
-            result = _call.GetResult();
+            result = new RedisLeaseScripts.AcquireResult((long)_call.GetResult());
         }
         catch (Exception ex)
         {
             error = ex;
         }
 
+        if (error is not null && !_sentByText && RedisLeaseScripts.IsNoScript(error) && Volatile.Read(ref _state) == Waiting)
+        {
+            // The server does not know the script yet (or lost it): it did not run, so send its text.
+            _sentByText = true;
+            Send();
+            return;
+        }
+
         if (Interlocked.CompareExchange(ref _state, Answered, Waiting) == Waiting)
         {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (_deadline != long.MaxValue)
+            {
+                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+
             _cancellation.Dispose();
             if (error is null)
             {
@@ -122,7 +140,7 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
         _timer.Dispose();
         if (error is null && result.Granted)
         {
-            _provider!.ReleaseAbandonedGrant(_key!, _lockKey!, _owner);
+            _provider!.ReleaseAbandonedGrant(_key!, _lease!);
         }
     }
 
@@ -143,7 +161,7 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
         if (Interlocked.CompareExchange(ref _state, Abandoned, Waiting) == Waiting)
         {
             _cancellation.Dispose();
-            _core.SetException(new RedisTimeoutException(CommandFlags.None, "Redis did not answer the acquire in time.", CommandStatus.Sent));
+            _core.SetException(new RedisTimeoutException(CommandFlags.None, $"Redis did not answer an acquire of '{_key}' within {_bound.TotalMilliseconds:0} ms.", CommandStatus.Sent));
         }
     }
 
@@ -166,10 +184,10 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
         {
             if (Volatile.Read(ref _state) == Answered)
             {
+                _database = null;
                 _provider = null;
                 _key = null;
-                _lockKey = null;
-                _owner = default;
+                _lease = null;
                 _call = default;
                 _cancellation = default;
                 _pool.Return(this);

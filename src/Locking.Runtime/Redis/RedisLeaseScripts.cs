@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
@@ -7,13 +6,32 @@ namespace Locking;
 
 /// <summary>
 /// The three Lua scripts of the Redis lease store (embedded resources under Redis/Scripts), each one round trip,
-/// read once and sent by SHA1 with EVALSHA. Their argument layout and answers are known here and nowhere else.
+/// sent by SHA1 with EVALSHA. Their argument layout and answers are known here and nowhere else.
 /// </summary>
+/// <remarks>
+/// All three take the same keys and arguments (<see cref="LeaseArguments"/>), so one lease builds them once at its
+/// acquire and every renewal and the release reuse them. A NOSCRIPT answer (first use on a server, after a restart
+/// or SCRIPT FLUSH) means the script did not run: the caller sends it again by its text with <see cref="Run"/>
+/// and <c>byText: true</c>, which also loads it on that server.
+/// </remarks>
 internal static class RedisLeaseScripts
 {
     private static readonly LuaScriptResource s_acquire = new("acquire");
     private static readonly LuaScriptResource s_renew = new("renew");
     private static readonly LuaScriptResource s_release = new("release");
+
+    /// <summary>The scripts by name.</summary>
+    internal enum Script
+    {
+        /// <summary>Sets the lease if the key is free, drawing a fencing token; see <see cref="AcquireResult"/>.</summary>
+        Acquire,
+
+        /// <summary>Extends the lease if the owner holds it; answers 1 when extended, 0 when the lease is gone.</summary>
+        Renew,
+
+        /// <summary>Deletes the lease if the owner holds it and publishes "owner + lock key"; answers 1 when released.</summary>
+        Release,
+    }
 
     /// <summary>What <c>acquire.lua</c> answered: a fencing token, or how long the holder's lease still runs.</summary>
     public readonly record struct AcquireResult(long Answer)
@@ -26,88 +44,40 @@ internal static class RedisLeaseScripts
 
         /// <summary>When not granted: the remaining TTL of the holder's lease, or <see langword="null"/> when the holder's key never expires.</summary>
         public TimeSpan? HolderRemaining => Answer >= 0 ? null : TimeSpan.FromMilliseconds(-Answer - 1);
+
+        /// <summary>A refusal that tells the waiter to look again after <paramref name="remaining"/>.</summary>
+        public static AcquireResult Busy(TimeSpan remaining) => new(-(long)remaining.TotalMilliseconds - 1);
     }
 
-    /// <summary>Sets the lease on <paramref name="lockKey"/> if it is free, drawing a fencing token.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<AcquireResult> AcquireAsync(IDatabaseAsync database, string lockKey, RedisValue owner, long ttlMs, long counterRetentionMs)
+    /// <summary>Runs <paramref name="script"/> for one lease: by SHA1, or by its text after a NOSCRIPT answer.</summary>
+    public static Task<RedisResult> Run(IDatabaseAsync database, Script script, LeaseArguments lease, bool byText = false)
     {
-        RedisKey[] keys = [lockKey, RedisKeyspace.FenceKey(lockKey)];
-        RedisValue[] values = [owner, ttlMs, counterRetentionMs];
-        RedisResult answer;
-        if (!s_acquire.SentOnce)
+        var resource = script switch
         {
-            answer = await s_acquire.SendTextAsync(database, keys, values).ConfigureAwait(false);
-        }
-        else
-        {
-            try
-            {
-                answer = await database.ScriptEvaluateAsync(s_acquire.Sha1, keys, values).ConfigureAwait(false);
-            }
-            catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.NoScript)
-            {
-                answer = await s_acquire.SendTextAsync(database, keys, values).ConfigureAwait(false);
-            }
-        }
-
-        return new AcquireResult((long)answer);
+            Script.Acquire => s_acquire,
+            Script.Renew => s_renew,
+            _ => s_release,
+        };
+        return byText
+            ? database.ScriptEvaluateAsync(resource.Text, lease.Keys, lease.Values)
+            : database.ScriptEvaluateAsync(resource.Sha1, lease.Keys, lease.Values);
     }
 
-    /// <summary>Extends the lease on <paramref name="lockKey"/> if <paramref name="owner"/> holds it.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<bool> RenewAsync(IDatabaseAsync database, string lockKey, RedisValue owner, long ttlMs, long counterRetentionMs)
+    /// <summary>Runs <paramref name="script"/> to its answer, sending the text when the server lacks the script.</summary>
+    public static async Task<long> RunToEndAsync(IDatabaseAsync database, Script script, LeaseArguments lease)
     {
-        RedisKey[] keys = [lockKey, RedisKeyspace.FenceKey(lockKey)];
-        RedisValue[] values = [owner, ttlMs, counterRetentionMs];
-        RedisResult answer;
-        if (!s_renew.SentOnce)
+        try
         {
-            answer = await s_renew.SendTextAsync(database, keys, values).ConfigureAwait(false);
+            return (long)await Run(database, script, lease).ConfigureAwait(false);
         }
-        else
+        catch (RedisServerException ex) when (IsNoScript(ex))
         {
-            try
-            {
-                answer = await database.ScriptEvaluateAsync(s_renew.Sha1, keys, values).ConfigureAwait(false);
-            }
-            catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.NoScript)
-            {
-                answer = await s_renew.SendTextAsync(database, keys, values).ConfigureAwait(false);
-            }
+            return (long)await Run(database, script, lease, byText: true).ConfigureAwait(false);
         }
-
-        return (long)answer == 1;
     }
 
-    /// <summary>
-    /// Deletes the lease on <paramref name="lockKey"/> if <paramref name="owner"/> holds it, and publishes the release
-    /// notice "owner + lock key" on <paramref name="releaseChannel"/>.
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<bool> ReleaseAsync(IDatabaseAsync database, string lockKey, RedisValue owner, RedisValue releaseChannel)
-    {
-        RedisKey[] keys = [lockKey];
-        RedisValue[] values = [owner, releaseChannel];
-        RedisResult answer;
-        if (!s_release.SentOnce)
-        {
-            answer = await s_release.SendTextAsync(database, keys, values).ConfigureAwait(false);
-        }
-        else
-        {
-            try
-            {
-                answer = await database.ScriptEvaluateAsync(s_release.Sha1, keys, values).ConfigureAwait(false);
-            }
-            catch (RedisServerException ex) when (ex.Kind == RedisErrorKind.NoScript)
-            {
-                answer = await s_release.SendTextAsync(database, keys, values).ConfigureAwait(false);
-            }
-        }
-
-        return (long)answer == 1;
-    }
+    /// <summary>Whether <paramref name="error"/> says the server did not know the script (so it did not run).</summary>
+    public static bool IsNoScript(Exception error) => error is RedisServerException { Kind: RedisErrorKind.NoScript };
 
     /// <summary>The text of a script, for tests and tools.</summary>
     internal static string Text(string name) => name switch
@@ -118,10 +88,7 @@ internal static class RedisLeaseScripts
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "There are three scripts: acquire, renew and release."),
     };
 
-    /// <summary>
-    /// One script: its text and SHA1. The text is sent only after a NOSCRIPT answer (first use on a server, after a
-    /// restart or SCRIPT FLUSH); StackExchange.Redis then loads it on that server and goes on with EVALSHA.
-    /// </summary>
+    /// <summary>One script: its text and SHA1.</summary>
     private sealed class LuaScriptResource
     {
         public LuaScriptResource(string name)
@@ -137,18 +104,42 @@ internal static class RedisLeaseScripts
         public string Text { get; }
 
         public byte[] Sha1 { get; }
-
-        /// <summary>Whether a server ran the script once: until then the text is sent, which avoids a NOSCRIPT round trip.</summary>
-        public bool SentOnce => Volatile.Read(ref _sentOnce);
-
-        private bool _sentOnce;
-
-        /// <summary>Runs the script by its text; StackExchange.Redis loads it on that server and uses EVALSHA from then on.</summary>
-        public async Task<RedisResult> SendTextAsync(IDatabaseAsync database, RedisKey[] keys, RedisValue[] values)
-        {
-            var answer = await database.ScriptEvaluateAsync(Text, keys, values).ConfigureAwait(false);
-            Volatile.Write(ref _sentOnce, true);
-            return answer;
-        }
     }
+}
+
+/// <summary>
+/// The keys and arguments of one lease's scripts, built once at acquire and reused, unchanged, by its renewals and
+/// its release (the arrays are only read, so calls in flight at the same time may share them).
+/// </summary>
+/// <remarks>
+/// KEYS: the lock key, its fencing counter. ARGV: the owner token (16 bytes), the TTL in ms, how long the counter
+/// outlives the lease in ms, the release channel.
+/// </remarks>
+internal sealed class LeaseArguments
+{
+    public LeaseArguments(string lockKey, Guid owner, long ttlMs, long counterRetentionMs, RedisValue releaseChannel)
+    {
+        LockKey = lockKey;
+        Owner = owner;
+        TtlMs = ttlMs;
+        Keys = [lockKey, RedisKeyspace.FenceKey(lockKey)];
+        Values = [owner.ToByteArray(), ttlMs, counterRetentionMs, releaseChannel];
+    }
+
+    /// <summary>The lease's Redis key.</summary>
+    public string LockKey { get; }
+
+    /// <summary>The owner token.</summary>
+    public Guid Owner { get; }
+
+    /// <summary>The TTL the arguments carry, in ms.</summary>
+    public long TtlMs { get; }
+
+    public RedisKey[] Keys { get; }
+
+    public RedisValue[] Values { get; }
+
+    /// <summary>The same lease with another TTL (a renewal asked for a TTL other than the acquire's).</summary>
+    public LeaseArguments WithTtl(long ttlMs)
+        => ttlMs == TtlMs ? this : new LeaseArguments(LockKey, Owner, ttlMs, (long)Values[2], Values[3]);
 }

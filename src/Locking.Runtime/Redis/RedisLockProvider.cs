@@ -119,18 +119,17 @@ public sealed partial class RedisLockProvider : LockProvider
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     protected override async ValueTask<LeaseGrant?> AcquireInStoreAsync(LeaseRequest request, CancellationToken cancellationToken)
     {
-        var lockKey = _keyspace.LockKey(request.Key);
-        var owner = OwnerValue(request.Owner);
-        var ttlMs = ToMilliseconds(request.Ttl);
+        var lease = new LeaseArguments(_keyspace.LockKey(request.Key), request.Owner, ToMilliseconds(request.Ttl), _counterRetentionMs, _keyspace.ReleaseChannelName);
         var deadline = Deadline(request.Wait);
 
         // Try at once unless tasks of this process already wait for the key: those go first.
-        if (!_waiters.HasWaiters(lockKey))
+        if (!_waiters.HasWaiters(lease.LockKey))
         {
-            var attempt = await AttemptAsync(request.Key, lockKey, owner, ttlMs, deadline, cancellationToken).ConfigureAwait(false);
+            var sentAt = TimeProvider.GetTimestamp();
+            var attempt = await AttemptAsync(request.Key, lease, deadline, cancellationToken).ConfigureAwait(false);
             if (attempt.Granted)
             {
-                return new LeaseGrant(attempt.FencingToken, attempt.SentAt);
+                return new LeaseGrant(attempt.FencingToken, sentAt) { StoreState = lease };
             }
 
             RecordContention(request.Key);
@@ -144,13 +143,13 @@ public sealed partial class RedisLockProvider : LockProvider
             RecordContention(request.Key);
         }
 
-        return await WaitInLineAsync(request, lockKey, owner, ttlMs, deadline, cancellationToken).ConfigureAwait(false);
+        return await WaitInLineAsync(request, lease, deadline, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<LeaseGrant?> WaitInLineAsync(LeaseRequest request, string lockKey, RedisValue owner, long ttlMs, long deadline, CancellationToken cancellationToken)
+    private async ValueTask<LeaseGrant?> WaitInLineAsync(LeaseRequest request, LeaseArguments lease, long deadline, CancellationToken cancellationToken)
     {
         await EnsureSubscribedAsync(deadline, cancellationToken).ConfigureAwait(false);
-        var waiter = _waiters.Enqueue(lockKey);
+        var waiter = _waiters.Enqueue(lease.LockKey);
         var leftAsHolder = false;
         try
         {
@@ -174,18 +173,17 @@ public sealed partial class RedisLockProvider : LockProvider
                     if (!await waiter.SleepAsync(Math.Min(heldUntil, deadline), cancellationToken).ConfigureAwait(false)
                         && TimeProvider.GetTimestamp() >= deadline)
                     {
-                        return await LastAttemptAsync().ConfigureAwait(false);
+                        return await AttemptAsHeadAsync().ConfigureAwait(false);
                     }
 
                     continue;
                 }
 
-                var attempt = await AttemptAsync(request.Key, lockKey, owner, ttlMs, deadline, cancellationToken).ConfigureAwait(false);
+                var sentAt = TimeProvider.GetTimestamp();
+                var attempt = await AttemptAsync(request.Key, lease, deadline, cancellationToken).ConfigureAwait(false);
                 if (attempt.Granted)
                 {
-                    _waiters.Leave(waiter, request.Owner, attempt.SentAt + ToTimestampTicks(request.Ttl));
-                    leftAsHolder = true;
-                    return new LeaseGrant(attempt.FencingToken, attempt.SentAt);
+                    return Granted(attempt, sentAt);
                 }
 
                 if (TimeProvider.GetTimestamp() >= deadline)
@@ -208,56 +206,37 @@ public sealed partial class RedisLockProvider : LockProvider
             }
         }
 
-        async ValueTask<LeaseGrant?> LastAttemptAsync()
+        async ValueTask<LeaseGrant?> AttemptAsHeadAsync()
         {
-            var last = await AttemptAsync(request.Key, lockKey, owner, ttlMs, deadline, cancellationToken).ConfigureAwait(false);
-            if (!last.Granted)
-            {
-                return null;
-            }
+            var sentAt = TimeProvider.GetTimestamp();
+            var last = await AttemptAsync(request.Key, lease, deadline, cancellationToken).ConfigureAwait(false);
+            return last.Granted ? Granted(last, sentAt) : null;
+        }
 
-            _waiters.Leave(waiter, request.Owner, last.SentAt + ToTimestampTicks(request.Ttl));
+        LeaseGrant Granted(RedisLeaseScripts.AcquireResult attempt, long sentAt)
+        {
+            _waiters.Leave(waiter, request.Owner, sentAt + ToTimestampTicks(request.Ttl));
             leftAsHolder = true;
-            return new LeaseGrant(last.FencingToken, last.SentAt);
+            return new LeaseGrant(attempt.FencingToken, sentAt) { StoreState = lease };
         }
     }
 
     /// <summary>One acquire round trip (to every primary with Redlock), bounded by the wait budget.</summary>
-    private ValueTask<Attempt> AttemptAsync(string key, string lockKey, RedisValue owner, long ttlMs, long deadline, CancellationToken cancellationToken)
+    private ValueTask<RedisLeaseScripts.AcquireResult> AttemptAsync(string key, LeaseArguments lease, long deadline, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _acquireAttempts);
         return _masters.Length == 1
-            ? AttemptOnOneAsync(key, lockKey, owner, ttlMs, deadline, cancellationToken)
-            : AttemptOnQuorumAsync(key, lockKey, owner, ttlMs, deadline, cancellationToken);
+            ? BoundedAcquire.SendAsync(_boundedAcquires, _masters[0].Database, lease, AttemptBound(deadline), cancellationToken, this, key)
+            : AttemptOnQuorumAsync(key, lease, deadline, cancellationToken);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Attempt> AttemptOnOneAsync(string key, string lockKey, RedisValue owner, long ttlMs, long deadline, CancellationToken cancellationToken)
-    {
-        var master = _masters[0];
-        var sentAt = TimeProvider.GetTimestamp();
-        var call = RedisLeaseScripts.AcquireAsync(master.Database, lockKey, owner, ttlMs, _counterRetentionMs);
-        var bound = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : AttemptBound(deadline);
-        RedisLeaseScripts.AcquireResult result;
-        try
-        {
-            result = await BoundedAcquire.WaitAsync(_boundedAcquires, call, bound, cancellationToken, this, key, lockKey, owner).ConfigureAwait(false);
-        }
-        catch (RedisTimeoutException) when (!cancellationToken.IsCancellationRequested && bound != Timeout.InfiniteTimeSpan)
-        {
-            throw NoAnswer($"Redis did not answer an acquire of '{key}' within {bound.TotalMilliseconds:0} ms.");
-        }
-
-        return new Attempt(result.Granted ? result.FencingToken : 0, result.HolderRemaining, sentAt);
-    }
-
-    private async ValueTask<Attempt> AttemptOnQuorumAsync(string key, string lockKey, RedisValue owner, long ttlMs, long deadline, CancellationToken cancellationToken)
+    private async ValueTask<RedisLeaseScripts.AcquireResult> AttemptOnQuorumAsync(string key, LeaseArguments lease, long deadline, CancellationToken cancellationToken)
     {
         var sentAt = TimeProvider.GetTimestamp();
-        var calls = new Task<RedisLeaseScripts.AcquireResult>[_masters.Length];
+        var calls = new Task<long>[_masters.Length];
         for (var i = 0; i < calls.Length; i++)
         {
-            calls[i] = RedisLeaseScripts.AcquireAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs).AsTask();
+            calls[i] = RedisLeaseScripts.RunToEndAsync(_masters[i].Database, RedisLeaseScripts.Script.Acquire, lease);
         }
 
         // Wait only until the outcome is certain: a dead primary must not hold up a quorum of live ones.
@@ -267,7 +246,7 @@ public sealed partial class RedisLockProvider : LockProvider
         {
             for (var i = 0; i < calls.Length; i++)
             {
-                ReleaseIfGrantedLater(calls[i], _masters[i], key, lockKey, owner);
+                ReleaseIfGrantedLater(calls[i], _masters[i], key, lease);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -282,7 +261,7 @@ public sealed partial class RedisLockProvider : LockProvider
             var call = calls[i];
             if (call.IsCompletedSuccessfully)
             {
-                var result = call.Result;
+                var result = new RedisLeaseScripts.AcquireResult(call.Result);
                 if (result.Granted)
                 {
                     granted++;
@@ -305,23 +284,23 @@ public sealed partial class RedisLockProvider : LockProvider
                     : NoAnswer($"Redis primary {i} did not answer an acquire of '{key}' within {bound.TotalMilliseconds:0} ms.");
                 if (!call.IsCompleted)
                 {
-                    ReleaseIfGrantedLater(call, _masters[i], key, lockKey, owner);
+                    ReleaseIfGrantedLater(call, _masters[i], key, lease);
                 }
             }
         }
 
         var elapsed = TimeProvider.GetElapsedTime(sentAt);
-        var ttl = TimeSpan.FromMilliseconds(ttlMs);
+        var ttl = TimeSpan.FromMilliseconds(lease.TtlMs);
         if (granted >= _quorum && elapsed < ttl - ManagedLease.DriftMargin(ttl))
         {
-            return new Attempt(token, null, sentAt);
+            return new RedisLeaseScripts.AcquireResult(token);
         }
 
         if (granted > 0)
         {
             // No quorum (or it came too late to be worth anything): give back what was granted, on every primary.
             LogQuorumMissed(_logger, key, granted, _masters.Length, failed);
-            await ReleaseOnAllAsync(lockKey, owner).ConfigureAwait(false);
+            await ReleaseOnAllAsync(lease).ConfigureAwait(false);
         }
 
         if (failed > _masters.Length - _quorum)
@@ -334,18 +313,18 @@ public sealed partial class RedisLockProvider : LockProvider
         if (busy == 0 || granted > 0)
         {
             // Split between contenders or too slow: retry after a short random pause, so contenders fall out of step.
-            holderRemaining = TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10));
+            return RedisLeaseScripts.AcquireResult.Busy(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10)));
         }
 
-        return new Attempt(0, holderRemaining, sentAt);
+        return holderRemaining is { } soonest ? RedisLeaseScripts.AcquireResult.Busy(soonest) : new RedisLeaseScripts.AcquireResult(0);
     }
 
-    private bool QuorumDecided(Task<RedisLeaseScripts.AcquireResult>[] calls)
+    private bool QuorumDecided(Task<long>[] calls)
     {
         int granted = 0, refused = 0;
         foreach (var call in calls)
         {
-            if (call.IsCompletedSuccessfully && call.Result.Granted)
+            if (call.IsCompletedSuccessfully && new RedisLeaseScripts.AcquireResult(call.Result).Granted)
             {
                 granted++;
             }
@@ -406,14 +385,14 @@ public sealed partial class RedisLockProvider : LockProvider
     }
 
     /// <summary>An acquire answered with a grant after its caller gave up: release it at once.</summary>
-    internal void ReleaseAbandonedGrant(string key, string lockKey, RedisValue owner)
-        => _ = ReleaseAbandonedGrantAsync(_masters[0], key, lockKey, owner);
+    internal void ReleaseAbandonedGrant(string key, LeaseArguments lease)
+        => _ = ReleaseAbandonedGrantAsync(_masters[0], key, lease);
 
-    private async Task ReleaseAbandonedGrantAsync(Master master, string key, string lockKey, RedisValue owner)
+    private async Task ReleaseAbandonedGrantAsync(Master master, string key, LeaseArguments lease)
     {
         try
         {
-            await RedisLeaseScripts.ReleaseAsync(master.Database, lockKey, owner, _keyspace.ReleaseChannelName).ConfigureAwait(false);
+            await RedisLeaseScripts.RunToEndAsync(master.Database, RedisLeaseScripts.Script.Release, lease).ConfigureAwait(false);
             LogAbandonedGrantReleased(_logger, key);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
@@ -422,29 +401,29 @@ public sealed partial class RedisLockProvider : LockProvider
         }
     }
 
-    private void ReleaseIfGrantedLater(Task<RedisLeaseScripts.AcquireResult> call, Master master, string key, string lockKey, RedisValue owner)
+    private void ReleaseIfGrantedLater(Task<long> call, Master master, string key, LeaseArguments lease)
     {
         _ = call.ContinueWith(
             static (answered, state) =>
             {
-                var (provider, master, key, lockKey, owner) = ((RedisLockProvider, Master, string, string, RedisValue))state!;
-                if (answered.IsCompletedSuccessfully && answered.Result.Granted)
+                var (provider, master, key, lease) = ((RedisLockProvider, Master, string, LeaseArguments))state!;
+                if (answered.IsCompletedSuccessfully && new RedisLeaseScripts.AcquireResult(answered.Result).Granted)
                 {
-                    _ = provider.ReleaseAbandonedGrantAsync(master, key, lockKey, owner);
+                    _ = provider.ReleaseAbandonedGrantAsync(master, key, lease);
                 }
             },
-            (this, master, key, lockKey, owner),
+            (this, master, key, lease),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
     }
 
-    private async Task ReleaseOnAllAsync(string lockKey, RedisValue owner)
+    private async Task ReleaseOnAllAsync(LeaseArguments lease)
     {
-        var calls = new Task<bool>[_masters.Length];
+        var calls = new Task<long>[_masters.Length];
         for (var i = 0; i < calls.Length; i++)
         {
-            calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName).AsTask();
+            calls[i] = RedisLeaseScripts.RunToEndAsync(_masters[i].Database, RedisLeaseScripts.Script.Release, lease);
         }
 
         // A primary that does not take the release lets the lease expire by its TTL.
@@ -455,25 +434,27 @@ public sealed partial class RedisLockProvider : LockProvider
         }
     }
 
+    /// <summary>The script arguments of a lease: the ones its acquire built, or new ones for an identity made elsewhere.</summary>
+    /// <remarks><paramref name="ttlMs"/> is the TTL to send, or <see langword="null"/> when the script does not read it (release).</remarks>
+    private LeaseArguments Arguments(LeaseIdentity identity, long? ttlMs)
+        => identity.StoreState is LeaseArguments built && built.Owner == identity.Owner
+            ? (ttlMs is { } ttl ? built.WithTtl(ttl) : built)
+            : new LeaseArguments(_keyspace.LockKey(identity.Key), identity.Owner, ttlMs ?? 1, _counterRetentionMs, _keyspace.ReleaseChannelName);
+
     /// <inheritdoc />
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     protected internal override async ValueTask<bool> RenewInStoreAsync(LeaseIdentity lease, TimeSpan ttl, CancellationToken cancellationToken)
     {
-        var lockKey = _keyspace.LockKey(lease.Key);
-        var owner = OwnerValue(lease.Owner);
-        var ttlMs = ToMilliseconds(ttl);
+        var arguments = Arguments(lease, ToMilliseconds(ttl));
         if (_masters.Length == 1)
         {
-            var renewal = RedisLeaseScripts.RenewAsync(_masters[0].Database, lockKey, owner, ttlMs, _counterRetentionMs);
-            return cancellationToken.CanBeCanceled
-                ? await renewal.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false)
-                : await renewal.ConfigureAwait(false);
+            return await RunOnOneAsync(RedisLeaseScripts.Script.Renew, arguments, cancellationToken).ConfigureAwait(false) == 1;
         }
 
-        var calls = new Task<bool>[_masters.Length];
+        var calls = new Task<long>[_masters.Length];
         for (var i = 0; i < calls.Length; i++)
         {
-            calls[i] = RedisLeaseScripts.RenewAsync(_masters[i].Database, lockKey, owner, ttlMs, _counterRetentionMs).AsTask();
+            calls[i] = RedisLeaseScripts.RunToEndAsync(_masters[i].Database, RedisLeaseScripts.Script.Renew, arguments);
         }
 
         await WhenDecidedAsync(calls, RenewalDecided, _options.StoreTimeout, cancellationToken).ConfigureAwait(false);
@@ -488,7 +469,7 @@ public sealed partial class RedisLockProvider : LockProvider
                 continue;
             }
 
-            if (call.Result)
+            if (call.Result == 1)
             {
                 renewed++;
             }
@@ -511,12 +492,28 @@ public sealed partial class RedisLockProvider : LockProvider
         throw firstError ?? NoAnswer($"Too few Redis primaries answered a renewal of '{lease.Key}' within {_options.StoreTimeout.TotalMilliseconds:0} ms.");
     }
 
-    private bool RenewalDecided(Task<bool>[] calls)
+    /// <summary>A renew or release on the one primary: no allocation beyond the command, the text sent after NOSCRIPT.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<long> RunOnOneAsync(RedisLeaseScripts.Script script, LeaseArguments lease, CancellationToken cancellationToken)
+    {
+        var database = _masters[0].Database;
+        try
+        {
+            var call = RedisLeaseScripts.Run(database, script, lease);
+            return (long)(cancellationToken.CanBeCanceled ? await call.WaitAsync(cancellationToken).ConfigureAwait(false) : await call.ConfigureAwait(false));
+        }
+        catch (RedisServerException ex) when (RedisLeaseScripts.IsNoScript(ex))
+        {
+            return (long)await RedisLeaseScripts.Run(database, script, lease, byText: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool RenewalDecided(Task<long>[] calls)
     {
         int renewed = 0, refused = 0;
         foreach (var call in calls)
         {
-            if (call.IsCompletedSuccessfully && call.Result)
+            if (call.IsCompletedSuccessfully && call.Result == 1)
             {
                 renewed++;
             }
@@ -529,7 +526,7 @@ public sealed partial class RedisLockProvider : LockProvider
         return renewed >= _quorum || refused > calls.Length - _quorum;
     }
 
-    private bool QuorumAnswered(Task<bool>[] calls)
+    private bool QuorumAnswered(Task<long>[] calls)
     {
         var answered = 0;
         foreach (var call in calls)
@@ -547,22 +544,18 @@ public sealed partial class RedisLockProvider : LockProvider
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected internal override async ValueTask ReleaseInStoreAsync(LeaseIdentity lease, CancellationToken cancellationToken)
     {
-        var lockKey = _keyspace.LockKey(lease.Key);
-        var owner = OwnerValue(lease.Owner);
+        var arguments = Arguments(lease, ttlMs: null);
         bool released;
         if (_masters.Length == 1)
         {
-            var call = RedisLeaseScripts.ReleaseAsync(_masters[0].Database, lockKey, owner, _keyspace.ReleaseChannelName);
-            released = cancellationToken.CanBeCanceled
-                ? await call.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false)
-                : await call.ConfigureAwait(false);
+            released = await RunOnOneAsync(RedisLeaseScripts.Script.Release, arguments, cancellationToken).ConfigureAwait(false) == 1;
         }
         else
         {
-            var calls = new Task<bool>[_masters.Length];
+            var calls = new Task<long>[_masters.Length];
             for (var i = 0; i < calls.Length; i++)
             {
-                calls[i] = RedisLeaseScripts.ReleaseAsync(_masters[i].Database, lockKey, owner, _keyspace.ReleaseChannelName).AsTask();
+                calls[i] = RedisLeaseScripts.RunToEndAsync(_masters[i].Database, RedisLeaseScripts.Script.Release, arguments);
             }
 
             // Sent to all; a primary that does not take it lets the lease expire by its TTL.
@@ -572,7 +565,7 @@ public sealed partial class RedisLockProvider : LockProvider
             Exception? firstError = null;
             foreach (var call in calls)
             {
-                released |= call.IsCompletedSuccessfully && call.Result;
+                released |= call.IsCompletedSuccessfully && call.Result == 1;
                 firstError ??= call.Exception?.InnerException;
                 _ = call.ContinueWith(static c => _ = c.Exception, TaskScheduler.Default);
             }
@@ -586,7 +579,7 @@ public sealed partial class RedisLockProvider : LockProvider
         if (released)
         {
             // Hand over to this process's next waiter at once, without waiting for the notice to come back.
-            _waiters.Released(lockKey, lease.Owner);
+            _waiters.Released(arguments.LockKey, lease.Owner);
         }
     }
 
@@ -676,9 +669,6 @@ public sealed partial class RedisLockProvider : LockProvider
 
     private static RedisTimeoutException NoAnswer(string message) => new(CommandFlags.None, message, CommandStatus.Sent);
 
-    /// <summary>The owner token as its 16 bytes: half the size of its hex text, and the release notice carries it as is.</summary>
-    private static RedisValue OwnerValue(Guid owner) => owner.ToByteArray();
-
     private static long ToMilliseconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalMilliseconds));
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.Ticks * (double)TimeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
@@ -696,12 +686,6 @@ public sealed partial class RedisLockProvider : LockProvider
     }
 
     private sealed record Master(IConnectionMultiplexer Connection, IDatabaseAsync Database);
-
-    /// <summary>One acquire round trip's outcome: a fencing token (> 0) when granted, else the holder's remaining TTL if known.</summary>
-    private readonly record struct Attempt(long FencingToken, TimeSpan? HolderRemaining, long SentAt)
-    {
-        public bool Granted => FencingToken > 0;
-    }
 
     [LoggerMessage(101, LogLevel.Debug, "Redlock quorum missed for lock '{Key}': {Granted} of {Masters} primaries granted, {Failed} failed; releasing on all")]
     private static partial void LogQuorumMissed(ILogger logger, string key, int granted, int masters, int failed);

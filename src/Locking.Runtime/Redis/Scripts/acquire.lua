@@ -1,6 +1,7 @@
 -- Acquires a lease in one step.
 -- KEYS[1] the lock key, KEYS[2] its fencing counter (same hash tag, so the same cluster slot)
 -- ARGV[1] the owner token, ARGV[2] the lease TTL in ms, ARGV[3] how long the counter outlives the lease, in ms
+-- (ARGV[4], the release channel, is not used here)
 -- Returns the new fencing token (> 0) when granted; when the key is held, 0 if the holder's key never
 -- expires, else -(its remaining TTL in ms) - 1.
 
