@@ -36,6 +36,8 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
 
     internal LockTelemetry Telemetry { get; }
 
+    internal LeaseMonitor Monitor => _monitor;
+
     /// <inheritdoc />
     public ValueTask<LockLease?> TryAcquireAsync(string key, LockOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -70,7 +72,8 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<LockLease?> AcquireCoreAsync(string key, LockOptions options, HeldInFlow.Entry flow, CancellationToken cancellationToken)
     {
-        var request = new LeaseRequest(key, OwnerToken.New(), options.Ttl, options.Wait);
+        // Only what the code after the await reads is kept in the state machine: a box per acquire in flight.
+        var owner = OwnerToken.New();
         var started = TimeProvider.GetTimestamp();
         using var activity = LockTelemetry.StartAcquire(Telemetry.StoreName, key);
         ManagedLease? lease = null;
@@ -79,7 +82,7 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
             LeaseGrant? grant;
             try
             {
-                grant = await AcquireInStoreAsync(request, cancellationToken);
+                grant = await AcquireInStoreAsync(new LeaseRequest(key, owner, options.Ttl, options.Wait), cancellationToken);
             }
             catch (Exception ex) when (ex is not (LockException or OperationCanceledException or ArgumentException or ObjectDisposedException))
             {
@@ -93,7 +96,7 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
                 return null;
             }
 
-            lease = new ManagedLease(this, _monitor, flow, key, request.Owner, granted, options.Ttl, options.Renew);
+            lease = new ManagedLease(this, flow, key, owner, granted, options.Ttl, options.Renew);
             if (cancellationToken.IsCancellationRequested)
             {
                 // The caller gave up while the grant was on its way: never leak it to its TTL.

@@ -9,7 +9,6 @@ namespace Locking;
 internal sealed class ManagedLease : LockLease
 {
     private readonly LockProvider _provider;
-    private readonly LeaseMonitor _monitor;
     // Also the lease's lock: a private object of this lease alone, so one allocation less than a Lock of its own.
     private readonly HeldInFlow.Entry _flow;
     // Made when LostToken is first read: a lease nobody watches costs no CancellationTokenSource.
@@ -17,8 +16,6 @@ internal sealed class ManagedLease : LockLease
     private readonly Guid _owner;
     private readonly object? _storeState;
     private readonly TimeSpan _ttl;
-    private readonly long _ttlTicks;
-    private readonly long _safeTtlTicks;
     private readonly bool _renew;
     private long _validUntil;
     private long _nextRenewAt;
@@ -27,21 +24,25 @@ internal sealed class ManagedLease : LockLease
     private int _released;
     private int _lostOnce;
 
-    public ManagedLease(LockProvider provider, LeaseMonitor monitor, HeldInFlow.Entry flow, string key, Guid owner, LeaseGrant grant, TimeSpan ttl, bool renew)
+    public ManagedLease(LockProvider provider, HeldInFlow.Entry flow, string key, Guid owner, LeaseGrant grant, TimeSpan ttl, bool renew)
         : base(key, grant.FencingToken)
     {
         _provider = provider;
-        _monitor = monitor;
         _flow = flow;
         _owner = owner;
         _storeState = grant.StoreState;
         _renew = renew;
         _ttl = ttl;
-        _ttlTicks = ToTimestampTicks(ttl, monitor.Time);
-        _safeTtlTicks = _ttlTicks - ToTimestampTicks(DriftMargin(ttl), monitor.Time);
-        _validUntil = grant.RequestTimestamp + _safeTtlTicks;
-        _nextRenewAt = grant.RequestTimestamp + _ttlTicks / 3;
+        _validUntil = grant.RequestTimestamp + SafeTtlTicks;
+        _nextRenewAt = grant.RequestTimestamp + TtlTicks / 3;
     }
+
+    // Derived rather than stored: every field is paid for by every lease.
+    private LeaseMonitor Monitor => _provider.Monitor;
+
+    private long TtlTicks => ToTimestampTicks(_ttl, Monitor.Time);
+
+    private long SafeTtlTicks => TtlTicks - ToTimestampTicks(DriftMargin(_ttl), Monitor.Time);
 
     public LeaseIdentity Identity => new(Key, _owner, FencingToken) { StoreState = _storeState };
 
@@ -93,7 +94,7 @@ internal sealed class ManagedLease : LockLease
     /// <summary>Starts the lease's life on the monitor; the lease may already be lost if the grant came late.</summary>
     public void Start()
     {
-        Reschedule(_monitor.Time.GetTimestamp());
+        Reschedule(Monitor.Time.GetTimestamp());
     }
 
     public bool IsScheduledAs(int version) => Volatile.Read(ref _version) == version && !IsReleased;
@@ -127,7 +128,7 @@ internal sealed class ManagedLease : LockLease
             return;
         }
 
-        _monitor.Schedule(this, version, due);
+        Monitor.Schedule(this, version, due);
     }
 
     /// <summary>Called by the monitor when this lease's entry is due.</summary>
@@ -168,7 +169,7 @@ internal sealed class ManagedLease : LockLease
 
     private async Task RenewInBackgroundAsync()
     {
-        var started = _monitor.Time.GetTimestamp();
+        var started = Monitor.Time.GetTimestamp();
         try
         {
             var renewed = await RenewCoreAsync(started, CancellationToken.None);
@@ -183,8 +184,8 @@ internal sealed class ManagedLease : LockLease
             _provider.Telemetry.RenewFailed(this, ex);
             lock (_flow)
             {
-                var retryIn = Math.Max(_ttlTicks / 10, ToTimestampTicks(TimeSpan.FromMilliseconds(20), _monitor.Time));
-                _nextRenewAt = _monitor.Time.GetTimestamp() + retryIn;
+                var retryIn = Math.Max(TtlTicks / 10, ToTimestampTicks(TimeSpan.FromMilliseconds(20), Monitor.Time));
+                _nextRenewAt = Monitor.Time.GetTimestamp() + retryIn;
             }
         }
         finally
@@ -194,7 +195,7 @@ internal sealed class ManagedLease : LockLease
                 _renewing = false;
             }
 
-            Reschedule(_monitor.Time.GetTimestamp());
+            Reschedule(Monitor.Time.GetTimestamp());
         }
     }
 
@@ -216,8 +217,8 @@ internal sealed class ManagedLease : LockLease
 
         lock (_flow)
         {
-            _validUntil = Math.Max(_validUntil, started + _safeTtlTicks);
-            _nextRenewAt = Math.Max(_nextRenewAt, started + _ttlTicks / 3);
+            _validUntil = Math.Max(_validUntil, started + SafeTtlTicks);
+            _nextRenewAt = Math.Max(_nextRenewAt, started + TtlTicks / 3);
         }
 
         return !IsLost;
@@ -226,10 +227,10 @@ internal sealed class ManagedLease : LockLease
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<bool> RenewAsync(CancellationToken cancellationToken = default)
     {
-        var renewed = await RenewCoreAsync(_monitor.Time.GetTimestamp(), cancellationToken);
+        var renewed = await RenewCoreAsync(Monitor.Time.GetTimestamp(), cancellationToken);
         if (renewed)
         {
-            Reschedule(_monitor.Time.GetTimestamp());
+            Reschedule(Monitor.Time.GetTimestamp());
         }
 
         return renewed;

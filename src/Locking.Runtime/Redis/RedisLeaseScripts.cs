@@ -121,7 +121,6 @@ internal sealed class LeaseArguments
     {
         LockKey = lockKey;
         Owner = owner;
-        TtlMs = ttlMs;
         Keys = [lockKey, RedisKeyspace.FenceKey(lockKey)];
         Values = [owner.ToByteArray(), ttlMs, counterRetentionMs, releaseChannel];
     }
@@ -133,7 +132,7 @@ internal sealed class LeaseArguments
     public Guid Owner { get; }
 
     /// <summary>The TTL the arguments carry, in ms.</summary>
-    public long TtlMs { get; }
+    public long TtlMs => (long)Values[1];
 
     public RedisKey[] Keys { get; }
 
