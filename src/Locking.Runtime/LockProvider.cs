@@ -73,35 +73,56 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
     private async ValueTask<LockLease?> AcquireCoreAsync(string key, LockOptions options, HeldInFlow.Entry flow, CancellationToken cancellationToken)
     {
         // Only what the code after the await reads is kept in the state machine: a box per acquire in flight.
-        var owner = OwnerToken.New();
         var started = TimeProvider.GetTimestamp();
         using var activity = LockTelemetry.StartAcquire(Telemetry.StoreName, key);
         ManagedLease? lease = null;
         try
         {
-            LeaseGrant? grant;
-            try
+            for (var lateGrants = 0; ; lateGrants++)
             {
-                grant = await AcquireInStoreAsync(new LeaseRequest(key, owner, options.Ttl, options.Wait), cancellationToken);
-            }
-            catch (Exception ex) when (ex is not (LockException or OperationCanceledException or ArgumentException or ObjectDisposedException))
-            {
-                throw new LockStoreUnavailableException(key, ex);
-            }
+                LeaseGrant? grant;
+                var owner = OwnerToken.New();
+                try
+                {
+                    grant = await AcquireInStoreAsync(new LeaseRequest(key, owner, options.Ttl, WaitLeft(options.Wait, started)), cancellationToken);
+                }
+                catch (Exception ex) when (ex is not (LockException or OperationCanceledException or ArgumentException or ObjectDisposedException))
+                {
+                    throw new LockStoreUnavailableException(key, ex);
+                }
 
-            if (grant is not { } granted)
-            {
-                flow.Leave();
-                Telemetry.NotAcquired(key, TimeProvider.GetElapsedTime(started), activity);
-                return null;
-            }
+                if (grant is not { } granted)
+                {
+                    flow.Leave();
+                    Telemetry.NotAcquired(key, TimeProvider.GetElapsedTime(started), activity);
+                    return null;
+                }
 
-            lease = new ManagedLease(this, flow, key, owner, granted, options.Ttl, options.Renew);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                // The caller gave up while the grant was on its way: never leak it to its TTL.
-                await lease.ReleaseAsync(CancellationToken.None);
-                cancellationToken.ThrowIfCancellationRequested();
+                lease = new ManagedLease(this, flow, key, owner, granted, options.Ttl, options.Renew);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // The caller gave up while the grant was on its way: never leak it to its TTL.
+                    await lease.ReleaseAsync(CancellationToken.None);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                if (!lease.IsOverAt(TimeProvider.GetTimestamp()))
+                {
+                    break;
+                }
+
+                // The answer took longer than the lease's safe TTL to come back (a stalled store or network): the grant is
+                // worth nothing to the caller, and a slow store is not a busy key. Give it back (the flow keeps its mark)
+                // and ask again: within the wait, and once even when the wait is zero.
+                Telemetry.LateGrant(lease);
+                await ReleaseQuietlyAsync(lease.Identity);
+                lease = null;
+                if (lateGrants >= MaxLateGrants || (WaitLeft(options.Wait, started) == TimeSpan.Zero && lateGrants > 0))
+                {
+                    flow.Leave();
+                    Telemetry.NotAcquired(key, TimeProvider.GetElapsedTime(started), activity);
+                    return null;
+                }
             }
 
             Telemetry.Acquired(lease, TimeProvider.GetElapsedTime(started), activity);
@@ -117,6 +138,34 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
 
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             throw;
+        }
+    }
+
+    /// <summary>How many grants that came back too late to be of use one acquire gives back before it says not acquired.</summary>
+    private const int MaxLateGrants = 3;
+
+    /// <summary>What is left of <paramref name="wait"/> since <paramref name="started"/>: zero when spent, infinite stays infinite.</summary>
+    private TimeSpan WaitLeft(TimeSpan wait, long started)
+    {
+        if (wait == Timeout.InfiniteTimeSpan || wait == TimeSpan.Zero)
+        {
+            return wait;
+        }
+
+        var left = wait - TimeProvider.GetElapsedTime(started);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    /// <summary>Releases a lease that was never handed out; a failure leaves it to its TTL and is logged.</summary>
+    private async ValueTask ReleaseQuietlyAsync(LeaseIdentity lease)
+    {
+        try
+        {
+            await ReleaseInStoreAsync(lease, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            Telemetry.ReleaseFailed(lease.Key, lease.FencingToken, ex);
         }
     }
 
@@ -154,7 +203,33 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
             throw new ArgumentException($"A lock key may be at most {MaxKeyBytes} UTF-8 bytes; '{key[..40]}...' has {Encoding.UTF8.GetByteCount(key)}.", nameof(key));
         }
 
+        if (key.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') && UnpairedSurrogateAt(key) is { } at)
+        {
+            // UTF-8 has no bytes for half a pair: it would encode as U+FFFD, the same as every other lone half.
+            throw new ArgumentException(
+                $"A lock key must be well-formed UTF-16; the one given has an unpaired surrogate \\u{(int)key[at]:X4} at index {at}, " +
+                "which would encode to the same bytes as other keys.",
+                nameof(key));
+        }
+
         options.Validate();
+    }
+
+    private static int? UnpairedSurrogateAt(string key)
+    {
+        for (var i = 0; i < key.Length; i++)
+        {
+            if (char.IsHighSurrogate(key[i]) && i + 1 < key.Length && char.IsLowSurrogate(key[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(key[i]))
+            {
+                return i;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Stops renewal and releases every lease still held through this provider.</summary>

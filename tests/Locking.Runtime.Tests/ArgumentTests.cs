@@ -25,6 +25,32 @@ public sealed class ArgumentTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task A_key_with_an_unpaired_surrogate_is_refused_with_its_position()
+    {
+        // Not a theory: attribute arguments and xunit's case serialization both go through UTF-8, which would replace
+        // the lone halves before the test saw them.
+        (string Key, int Position)[] cases = [("orders/\uD800", 7), ("orders/\uDC00x", 7), ("\uDBFF\uDBFF\uDC00", 0)];
+        await using var provider = redis.Provider();
+        foreach (var (key, position) in cases)
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(async () => await provider.AcquireAsync(key));
+            Assert.Equal("key", error.ParamName);
+            Assert.Contains($"at index {position}", error.Message);
+        }
+    }
+
+    [Fact]
+    public async Task A_key_with_paired_surrogates_is_taken_and_kept_apart_from_its_neighbours()
+    {
+        await using var provider = redis.Provider();
+        await using var emoji = await provider.AcquireAsync("orders/\U0001F600");
+        // Both encode to distinct UTF-8: the second is free although the first is held.
+        var other = await provider.TryAcquireAsync("orders/\U0001F601", TestSupport.Options(waitMs: 0));
+        Assert.NotNull(other);
+        await other.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_key_over_1_KB_of_UTF8_is_refused_and_one_of_exactly_1_KB_is_taken()
     {
         await using var provider = redis.Provider();

@@ -168,6 +168,34 @@ public sealed class LifecycleTests(RedisFixture redis)
         }
     }
 
+    [Theory]
+    [InlineData(5_000)]
+    [InlineData(0)]
+    public async Task A_grant_that_comes_back_after_its_ttl_is_given_back_and_asked_for_again(int waitMs)
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await server.ConnectAsync(timeoutMs: 5_000);
+        var log = new RecordingLogger();
+        await using var provider = new RedisLockProvider(connection, logger: log);
+        await RedisFixture.WarmUpAsync(provider);
+        var attemptsBefore = provider.AcquireAttempts;
+
+        // The acquire waits in the socket of a stopped server for longer than the lease's TTL; the server then grants it
+        // with a fresh TTL, but the answer comes back too late for the holder to count on any of it.
+        server.Pause();
+        var acquiring = provider.AcquireAsync("late-grant", TestSupport.Options(ttlMs: 300, waitMs: waitMs)).AsTask();
+        await Task.Delay(600);
+        server.Resume();
+        await using var lease = await acquiring.Within(5, "the acquire after the server resumed");
+
+        Assert.False(lease.IsLost);
+        Assert.Equal(2, provider.AcquireAttempts - attemptsBefore);
+        Assert.Contains(log.Entries, entry => entry.Id == 8);
+        // The key is held by the lease handed out, not by the late one.
+        var holder = (byte[]?)await connection.GetDatabase().StringGetAsync(provider.Keyspace.LockKey("late-grant"));
+        Assert.Equal(((ManagedLease)lease).Identity.Owner.ToByteArray(), holder);
+    }
+
     [Fact]
     public async Task A_LostToken_first_read_after_the_loss_is_already_cancelled()
     {

@@ -79,7 +79,11 @@ internal sealed partial class LockTelemetry(string storeName, ILogger logger)
         LogReleased(lease.Key, lease.FencingToken);
     }
 
-    public void ReleaseFailed(ManagedLease lease, Exception error) => LogReleaseFailed(error, lease.Key, lease.FencingToken);
+    public void ReleaseFailed(ManagedLease lease, Exception error) => ReleaseFailed(lease.Key, lease.FencingToken, error);
+
+    public void ReleaseFailed(string key, long fencingToken, Exception error) => LogReleaseFailed(error, key, fencingToken);
+
+    public void LateGrant(ManagedLease lease) => LogLateGrant(lease.Key, lease.FencingToken, lease.Ttl.TotalMilliseconds);
 
     [LoggerMessage(1, LogLevel.Debug, "Acquired lock '{Key}' with fencing token {FencingToken} in {ElapsedMs:0.0} ms")]
     private partial void LogAcquired(string key, long fencingToken, double elapsedMs);
@@ -98,6 +102,9 @@ internal sealed partial class LockTelemetry(string storeName, ILogger logger)
 
     [LoggerMessage(6, LogLevel.Debug, "Released lock '{Key}' (fencing token {FencingToken})")]
     private partial void LogReleased(string key, long fencingToken);
+
+    [LoggerMessage(8, LogLevel.Warning, "The grant of lock '{Key}' (fencing token {FencingToken}) came back later than its {TtlMs} ms TTL allows; gave it back and asking again")]
+    private partial void LogLateGrant(string key, long fencingToken, double ttlMs);
 
     [LoggerMessage(7, LogLevel.Warning, "Could not release lock '{Key}' (fencing token {FencingToken}); it ends by its TTL")]
     private partial void LogReleaseFailed(Exception error, string key, long fencingToken);

@@ -97,6 +97,9 @@ internal sealed class ManagedLease : LockLease
         Reschedule(Monitor.Time.GetTimestamp());
     }
 
+    /// <summary>Whether the local validity is over at <paramref name="now"/> (a grant that came back later than its safe TTL).</summary>
+    public bool IsOverAt(long now) => now >= Volatile.Read(ref _validUntil);
+
     public bool IsScheduledAs(int version) => Volatile.Read(ref _version) == version && !IsReleased;
 
     private void Reschedule(long now)
