@@ -197,6 +197,22 @@ public sealed class LifecycleTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task IsLost_follows_the_clock_even_when_the_monitor_has_not_run_yet()
+    {
+        // The fake clock moves past the validity without running the monitor's timer callbacks in between: IsLost
+        // must still say lost, and LostToken must agree once IsLost said so.
+        var time = new ManualClock();
+        await using var provider = redis.Provider(time: time);
+        var lease = await provider.AcquireAsync(RedisFixture.UniqueKey("clock-only"), TestSupport.Options(ttlMs: 10_000, renew: false));
+        Assert.False(lease.IsLost);
+
+        time.Now += TimeSpan.FromSeconds(10);
+
+        Assert.True(lease.IsLost);
+        Assert.True(lease.LostToken.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task A_LostToken_first_read_after_the_loss_is_already_cancelled()
     {
         var time = new FakeTimeProvider();

@@ -53,6 +53,19 @@ internal static class TestSupport
     }
 }
 
+/// <summary>
+/// A clock that moves only when told, while its timers run on real time: moving it past a deadline does not run the
+/// timer callbacks that a <c>FakeTimeProvider</c> would run, as on a machine too busy to fire them.
+/// </summary>
+internal sealed class ManualClock : TimeProvider
+{
+    public TimeSpan Now { get; set; } = TimeSpan.FromHours(1);
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => Now.Ticks;
+}
+
 /// <summary>A logger that keeps what it was told and lets a test await an event id.</summary>
 internal sealed class RecordingLogger : ILogger
 {

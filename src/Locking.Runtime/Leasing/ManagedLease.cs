@@ -55,7 +55,7 @@ internal sealed class ManagedLease : LockLease
             var lost = Volatile.Read(ref _lost);
             if (lost is null)
             {
-                if (Volatile.Read(ref _lostOnce) != 0)
+                if (IsLost)
                 {
                     return new CancellationToken(canceled: true);
                 }
@@ -79,7 +79,28 @@ internal sealed class ManagedLease : LockLease
         }
     }
 
-    public override bool IsLost => Volatile.Read(ref _lostOnce) != 0;
+    /// <remarks>
+    /// Asks the clock, not only the monitor: on a busy machine the monitor's timer can fire late, and a holder that
+    /// checks <see cref="IsLost"/> before a write must not be told "held" after its validity ran out.
+    /// </remarks>
+    public override bool IsLost
+    {
+        get
+        {
+            if (Volatile.Read(ref _lostOnce) != 0)
+            {
+                return true;
+            }
+
+            if (IsReleased || !IsOverAt(Monitor.Time.GetTimestamp()))
+            {
+                return false;
+            }
+
+            MarkLost(null);
+            return true;
+        }
+    }
 
     public bool IsReleased => Volatile.Read(ref _released) != 0;
 
@@ -108,7 +129,8 @@ internal sealed class ManagedLease : LockLease
         int version;
         lock (_flow)
         {
-            if (IsReleased || IsLost)
+            // The flag, not IsLost: the clock check below decides, and marks the loss outside the lock.
+            if (IsReleased || Volatile.Read(ref _lostOnce) != 0)
             {
                 return;
             }
