@@ -14,11 +14,13 @@ public sealed class RedisServer : IAsyncDisposable
     private Process? _process;
     private readonly string _directory;
     private readonly bool _persistent;
+    private readonly string[] _extraArguments;
 
-    private RedisServer(int port, bool persistent)
+    private RedisServer(int port, bool persistent, string[] extraArguments)
     {
         Port = port;
         _persistent = persistent;
+        _extraArguments = extraArguments;
         _directory = Directory.CreateTempSubdirectory("locking-redis-").FullName;
     }
 
@@ -51,11 +53,12 @@ public sealed class RedisServer : IAsyncDisposable
 
     /// <summary>Starts a redis-server on a free loopback port.</summary>
     /// <param name="persistent">Whether the server saves to disk (append-only file), so a restart keeps its data.</param>
-    public static async Task<RedisServer> StartAsync(bool persistent = false)
+    /// <param name="extraArguments">More redis-server arguments, such as <c>--cluster-enabled yes</c>.</param>
+    public static async Task<RedisServer> StartAsync(bool persistent = false, params string[] extraArguments)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var server = new RedisServer(FreePort(), persistent);
+            var server = new RedisServer(FreePort(), persistent, extraArguments);
             try
             {
                 await server.StartProcessAsync();
@@ -107,6 +110,8 @@ public sealed class RedisServer : IAsyncDisposable
         {
             args.AddRange(["--appendonly", "no"]);
         }
+
+        args.AddRange(_extraArguments);
 
         var info = new ProcessStartInfo(FindRedisServer(), args)
         {

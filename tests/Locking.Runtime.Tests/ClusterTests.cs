@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Locking.Testing;
+
+namespace Locking.Runtime.Tests;
+
+/// <summary>The Redis store on a real three-primary Redis Cluster: each lock's keys share a slot, notices cross nodes.</summary>
+public sealed class ClusterTests
+{
+    [Fact]
+    public async Task Leases_on_keys_spread_over_every_primary_acquire_renew_and_release()
+    {
+        await using var cluster = await RedisCluster.StartAsync(primaries: 3);
+        await using var connection = await cluster.ConnectAsync();
+        await using var provider = new RedisLockProvider(connection);
+        // Braces, spaces and non-ASCII text too: the hash tag must still keep a lock's two keys in one slot.
+        var keys = Enumerable.Range(0, 60).Select(i => i % 3 == 0 ? $"orders/{{{i}}} é {i}" : $"orders/{i}").ToList();
+        var primaries = keys.Select(key => connection.GetServer(connection.GetDatabase().IdentifyEndpoint(provider.Keyspace.LockKey(key))!).EndPoint.ToString()).Distinct().Count();
+        Assert.Equal(3, primaries);
+
+        var leases = new List<LockLease>();
+        foreach (var key in keys)
+        {
+            leases.Add(await provider.AcquireAsync(key, TestSupport.Options(waitMs: 0)));
+        }
+
+        foreach (var lease in leases)
+        {
+            Assert.True(await lease.RenewAsync());
+            // Held, so another flow (this one would be told it recurses) is refused.
+            Assert.Null(await TestSupport.Elsewhere(async () => await provider.TryAcquireAsync(lease.Key, TestSupport.Options(waitMs: 0))));
+        }
+
+        foreach (var lease in leases)
+        {
+            await lease.ReleaseAsync();
+        }
+
+        foreach (var key in keys)
+        {
+            Assert.False(await connection.GetDatabase().KeyExistsAsync(provider.Keyspace.LockKey(key)));
+            await using var next = await provider.AcquireAsync(key, TestSupport.Options(waitMs: 0));
+            Assert.True(next.FencingToken > leases[keys.IndexOf(key)].FencingToken);
+        }
+    }
+
+    [Fact]
+    public async Task A_waiter_of_another_process_wakes_on_the_release_notice_whichever_node_holds_the_key()
+    {
+        await using var cluster = await RedisCluster.StartAsync(primaries: 3);
+        await using var holderConnection = await cluster.ConnectAsync();
+        await using var waiterConnection = await cluster.ConnectAsync();
+        await using var holderSide = new RedisLockProvider(holderConnection);
+        await using var waiterSide = new RedisLockProvider(waiterConnection);
+
+        for (var i = 0; i < 6; i++)
+        {
+            var key = $"handoff/{i}";
+            var held = await holderSide.AcquireAsync(key, TestSupport.Options(ttlMs: 30_000));
+            var attemptsBefore = waiterSide.AcquireAttempts;
+            var clock = Stopwatch.StartNew();
+            var waiting = Task.Run(async () => await waiterSide.AcquireAsync(key, TestSupport.Options(ttlMs: 30_000, waitMs: 20_000)));
+            await Task.Delay(300);
+            await held.ReleaseAsync();
+
+            await using var next = await waiting.Within(5, $"the waiter of '{key}' after the release");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"'{key}' took {clock.Elapsed}: the waiter was not woken by the notice.");
+            Assert.True(next.FencingToken > held.FencingToken);
+            Assert.InRange(waiterSide.AcquireAttempts - attemptsBefore, 2, 3);
+        }
+    }
+}
