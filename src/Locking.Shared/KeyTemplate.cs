@@ -65,6 +65,19 @@ internal sealed record KeyTemplate(string Text, EquatableArray<KeySegment> Segme
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
+            if (char.IsSurrogate(c))
+            {
+                if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                {
+                    literal.Append(c).Append(text[i + 1]);
+                    i++;
+                    continue;
+                }
+
+                // UTF-8 has no bytes for half a pair: the runtime refuses such a key, on every call.
+                return Fail(text, $"position {i} holds an unpaired UTF-16 surrogate \\u{(int)c:X4}, which would encode to the same bytes as other keys");
+            }
+
             if (c == '}')
             {
                 if (i + 1 < text.Length && text[i + 1] == '}')

@@ -62,6 +62,14 @@ public sealed class DeclarationAnalyzerTests
             [Exclusive("orders/{{literal}}/{id}")]
             public partial Task G(string id);
             private Task GCore(string id) => Task.CompletedTask;
+
+            [Exclusive({|LOCK005:"orders/\uD800/{id}"|})]
+            public partial Task H(string id);
+            private Task HCore(string id) => Task.CompletedTask;
+
+            [Exclusive("orders/\uD83D\uDE00/{id}")]
+            public partial Task I(string id);
+            private Task ICore(string id) => Task.CompletedTask;
         }
         """ + Types);
 
