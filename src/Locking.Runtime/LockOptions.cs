@@ -16,6 +16,11 @@ public sealed record LockOptions
     /// The longest wait for a busy key. Default 5 s; <see cref="TimeSpan.Zero"/> tries once;
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits until the key is free or the call is cancelled.
     /// </summary>
+    /// <remarks>
+    /// Waiters of one provider are served first come, first served: a zero-wait try of a key that other callers
+    /// of the same provider are already waiting for gives up at once, without asking the store, rather than take
+    /// the key ahead of them.
+    /// </remarks>
     public TimeSpan Wait { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Whether the lease renews itself every Ttl/3 while held. Default <see langword="true"/>.</summary>
