@@ -59,7 +59,7 @@ public sealed class ClusterTests
             var attemptsBefore = waiterSide.AcquireAttempts;
             var clock = Stopwatch.StartNew();
             var waiting = Task.Run(async () => await waiterSide.AcquireAsync(key, TestSupport.Options(ttlMs: 30_000, waitMs: 20_000)));
-            await Task.Delay(300);
+            await TestSupport.WaitUntilQueuedAsync(waiterSide, key, 1);
             await held.ReleaseAsync();
 
             await using var next = await waiting.Within(5, $"the waiter of '{key}' after the release");

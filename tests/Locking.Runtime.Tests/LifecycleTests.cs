@@ -183,8 +183,9 @@ public sealed class LifecycleTests(RedisFixture redis)
         // The acquire waits in the socket of a stopped server for longer than the lease's TTL; the server then grants it
         // with a fresh TTL, but the answer comes back too late for the holder to count on any of it.
         server.Pause();
-        var acquiring = provider.AcquireAsync("late-grant", TestSupport.Options(ttlMs: 300, waitMs: waitMs)).AsTask();
-        await Task.Delay(600);
+        // A TTL of a second, so that on a busy machine the second answer still comes back in time.
+        var acquiring = provider.AcquireAsync("late-grant", TestSupport.Options(ttlMs: 1_000, waitMs: waitMs)).AsTask();
+        await Task.Delay(1_300);
         server.Resume();
         await using var lease = await acquiring.Within(5, "the acquire after the server resumed");
 

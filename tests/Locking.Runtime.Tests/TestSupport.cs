@@ -25,6 +25,18 @@ internal static class TestSupport
         return cancelled.Task;
     }
 
+    /// <summary>Waits (up to 5 s) until <paramref name="count"/> tasks of <paramref name="provider"/> wait in line for <paramref name="key"/>.</summary>
+    public static async Task WaitUntilQueuedAsync(RedisLockProvider provider, string key, int count)
+    {
+        var lockKey = provider.Keyspace.LockKey(key);
+        for (var i = 0; i < 500 && provider.Waiters.Count(lockKey) < count; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(count, provider.Waiters.Count(lockKey));
+    }
+
     /// <summary>A task that completes once <paramref name="condition"/> holds, looked at every 10 ms.</summary>
     public static async Task Until(Func<bool> condition)
     {

@@ -49,7 +49,7 @@ public sealed class WaitingTests(RedisFixture redis)
 
                 return 0;
             }));
-            await WaitUntilQueuedAsync(provider, key, i + 1);
+            await TestSupport.WaitUntilQueuedAsync(provider, key, i + 1);
         }
 
         var attemptsBefore = provider.AcquireAttempts;
@@ -71,7 +71,7 @@ public sealed class WaitingTests(RedisFixture redis)
         await elsewhere.AcquireAsync(key, TestSupport.Options(ttlMs: 30_000));
         using var giveUp = new CancellationTokenSource();
         var waiter = TestSupport.Elsewhere(async () => await provider.AcquireAsync(key, TestSupport.Options(waitMs: 30_000), giveUp.Token));
-        await WaitUntilQueuedAsync(provider, key, 1);
+        await TestSupport.WaitUntilQueuedAsync(provider, key, 1);
 
         // The key frees up without a notice (as on expiry): the waiter sleeps on, the key is free in Redis.
         Assert.True(await redis.Database.KeyDeleteAsync(provider.Keyspace.LockKey(key)));
@@ -93,7 +93,7 @@ public sealed class WaitingTests(RedisFixture redis)
         var holder = await provider.AcquireAsync(key);
         using var cancel = new CancellationTokenSource();
         var waiting = TestSupport.Elsewhere(async () => await provider.AcquireAsync(key, TestSupport.Options(waitMs: 30_000), cancel.Token));
-        await WaitUntilQueuedAsync(provider, key, 1);
+        await TestSupport.WaitUntilQueuedAsync(provider, key, 1);
 
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting).Within(5, "the cancelled wait");
@@ -164,16 +164,5 @@ public sealed class WaitingTests(RedisFixture redis)
         Assert.Equal(key, error.Key);
         Assert.True(error.Waited >= TimeSpan.FromMilliseconds(300));
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(3));
-    }
-
-    private static async Task WaitUntilQueuedAsync(RedisLockProvider provider, string key, int count)
-    {
-        var lockKey = provider.Keyspace.LockKey(key);
-        for (var i = 0; i < 500 && provider.Waiters.Count(lockKey) < count; i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.Equal(count, provider.Waiters.Count(lockKey));
     }
 }
