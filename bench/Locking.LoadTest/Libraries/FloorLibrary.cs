@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text;
 using StackExchange.Redis;
 
 namespace Locking.LoadTest.Libraries;
@@ -14,19 +12,17 @@ namespace Locking.LoadTest.Libraries;
 /// </summary>
 internal sealed class FloorLibrary : LockLibrary<LeaseArguments>
 {
-    private static readonly TimeSpan s_recheck = TimeSpan.FromMilliseconds(50);
-
     private readonly IDatabase _database;
     private readonly RedisKeyspace _keyspace = new(RedisLockProviderOptions.Default.KeyPrefix);
     private readonly long _counterRetentionMs = (long)RedisLockProviderOptions.Default.FencingCounterRetention.TotalMilliseconds;
-    private readonly ConcurrentDictionary<string, ReleaseSignal> _signals = new(StringComparer.Ordinal);
+    private readonly ReleaseNotices _notices;
     private long _ttlMs;
-    private int _subscribed;
 
     public FloorLibrary(ConnectionMultiplexer connection)
         : base(connection)
     {
         _database = connection.GetDatabase();
+        _notices = new ReleaseNotices(connection, _keyspace.ReleaseChannel, static notice => RedisLeaseScripts.ReadReleaseNotice(notice)?.LockKey);
     }
 
     protected override void OnConfigured() => _ttlMs = (long)Ttl.TotalMilliseconds;
@@ -56,67 +52,12 @@ internal sealed class FloorLibrary : LockLibrary<LeaseArguments>
     }
 
     private async ValueTask<LeaseArguments?> WaitAsync(LeaseArguments lease, CancellationToken cancellationToken)
-    {
-        var deadline = Wait == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + Wait;
-        await EnsureSubscribedAsync();
-        var signal = _signals.GetOrAdd(lease.LockKey, static _ => new ReleaseSignal());
-        while (true)
-        {
-            // Take the signal's generation before trying, so a release between the try and the wait still wakes us.
-            var released = signal.Next;
-            if (await RunAsync(RedisLeaseScripts.Script.Acquire, lease) > 0)
-            {
-                return lease;
-            }
-
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero)
-            {
-                return null;
-            }
-
-            try
-            {
-                await released.WaitAsync(left < s_recheck ? left : s_recheck, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                // A holder that died releases nothing: re-check now and then.
-            }
-        }
-    }
-
-    private async Task EnsureSubscribedAsync()
-    {
-        if (Volatile.Read(ref _subscribed) != 0)
-        {
-            return;
-        }
-
-        // The notice is the released owner (16 bytes) followed by the lock key.
-        await Connection.GetSubscriber().SubscribeAsync(_keyspace.ReleaseChannel, (_, message) =>
-        {
-            var bytes = (byte[])message!;
-            if (bytes.Length > 16 && _signals.TryGetValue(Encoding.UTF8.GetString(bytes, 16, bytes.Length - 16), out var signal))
-            {
-                signal.Pulse();
-            }
-        });
-        Volatile.Write(ref _subscribed, 1);
-    }
+        => await _notices.WaitAsync(lease.LockKey, Wait, async () => await RunAsync(RedisLeaseScripts.Script.Acquire, lease) > 0, cancellationToken)
+            ? lease
+            : null;
 
     public override async ValueTask ReleaseAsync(string key, LeaseArguments lease)
         => await RunAsync(RedisLeaseScripts.Script.Release, lease);
 
     public override bool IsLost(LeaseArguments handle) => false;
-
-    /// <summary>Wakes every waiter of one key: each release completes the current task and starts a new one.</summary>
-    private sealed class ReleaseSignal
-    {
-        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Next => Volatile.Read(ref _next).Task;
-
-        public void Pulse() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-    }
 }

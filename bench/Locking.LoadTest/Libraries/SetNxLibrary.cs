@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using StackExchange.Redis;
 
@@ -26,12 +25,10 @@ internal sealed class SetNxLibrary : LockLibrary<byte[]>
     private const string ReleasedChannel = "setnx:released";
     private static readonly RedisChannel s_released = RedisChannel.Literal(ReleasedChannel);
     private static readonly RedisValue s_releasedName = ReleasedChannel;
-    private static readonly TimeSpan s_recheck = TimeSpan.FromMilliseconds(50);
 
     private readonly IDatabase _database;
     private readonly byte[] _releaseSha;
-    private readonly ConcurrentDictionary<string, ReleaseSignal> _signals = new(StringComparer.Ordinal);
-    private int _subscribed;
+    private readonly ReleaseNotices _notices;
 
     public SetNxLibrary(ConnectionMultiplexer connection)
         : base(connection)
@@ -39,6 +36,7 @@ internal sealed class SetNxLibrary : LockLibrary<byte[]>
         _database = connection.GetDatabase();
         var server = connection.GetServer(connection.GetEndPoints()[0]);
         _releaseSha = server.ScriptLoad(ReleaseScript);
+        _notices = new ReleaseNotices(connection, s_released, static notice => (string?)notice);
     }
 
     public override ValueTask<byte[]?> TryAcquireAsync(string key, CancellationToken cancellationToken)
@@ -58,65 +56,12 @@ internal sealed class SetNxLibrary : LockLibrary<byte[]>
     }
 
     private async ValueTask<byte[]?> WaitAsync(string key, byte[] owner, CancellationToken cancellationToken)
-    {
-        var deadline = Wait == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + Wait;
-        await EnsureSubscribedAsync();
-        var signal = _signals.GetOrAdd(key, static _ => new ReleaseSignal());
-        while (true)
-        {
-            // Take the signal's generation before trying, so a release between the try and the wait still wakes us.
-            var released = signal.Next;
-            if (await _database.StringSetAsync(key, owner, Ttl, When.NotExists))
-            {
-                return owner;
-            }
-
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero)
-            {
-                return null;
-            }
-
-            try
-            {
-                await released.WaitAsync(left < s_recheck ? left : s_recheck, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                // A holder that died releases nothing: re-check now and then.
-            }
-        }
-    }
-
-    private async Task EnsureSubscribedAsync()
-    {
-        if (Volatile.Read(ref _subscribed) != 0)
-        {
-            return;
-        }
-
-        await Connection.GetSubscriber().SubscribeAsync(s_released, (_, key) =>
-        {
-            if (_signals.TryGetValue((string)key!, out var signal))
-            {
-                signal.Pulse();
-            }
-        });
-        Volatile.Write(ref _subscribed, 1);
-    }
+        => await _notices.WaitAsync(key, Wait, async () => await _database.StringSetAsync(key, owner, Ttl, When.NotExists), cancellationToken)
+            ? owner
+            : null;
 
     public override ValueTask ReleaseAsync(string key, byte[] owner)
         => new(_database.ScriptEvaluateAsync(_releaseSha, [key], [owner, s_releasedName]));
 
     public override bool IsLost(byte[] handle) => false;
-
-    /// <summary>Wakes every waiter of one key: each release completes the current task and starts a new one.</summary>
-    private sealed class ReleaseSignal
-    {
-        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Next => Volatile.Read(ref _next).Task;
-
-        public void Pulse() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-    }
 }

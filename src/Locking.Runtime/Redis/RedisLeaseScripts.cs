@@ -76,6 +76,21 @@ internal static class RedisLeaseScripts
         }
     }
 
+    /// <summary>
+    /// Reads the notice <c>release.lua</c> publishes: the released owner (16 bytes) followed by the lock key in UTF-8;
+    /// <see langword="null"/> for anything else.
+    /// </summary>
+    public static (Guid Owner, string LockKey)? ReadReleaseNotice(RedisValue message)
+    {
+        const int ownerLength = 16;
+        if (message.IsNullOrEmpty || (byte[]?)message is not { Length: > ownerLength } bytes)
+        {
+            return null;
+        }
+
+        return (new Guid(bytes.AsSpan(0, ownerLength)), Encoding.UTF8.GetString(bytes, ownerLength, bytes.Length - ownerLength));
+    }
+
     /// <summary>Whether <paramref name="error"/> says the server did not know the script (so it did not run).</summary>
     public static bool IsNoScript(Exception error) => error is RedisServerException { Kind: RedisErrorKind.NoScript };
 

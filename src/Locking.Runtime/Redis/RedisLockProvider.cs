@@ -639,19 +639,11 @@ public sealed partial class RedisLockProvider : LockProvider
         }
     }
 
-    /// <summary>A release notice: the released owner (16 bytes) followed by the lock key in UTF-8.</summary>
     private void OnReleaseNotice(RedisChannel channel, RedisValue message)
     {
-        if (message.IsNullOrEmpty || !_waiters.AnyWaiting)
+        if (_waiters.AnyWaiting && RedisLeaseScripts.ReadReleaseNotice(message) is { } notice)
         {
-            return;
-        }
-
-        var bytes = (byte[])message!;
-        if (bytes.Length > OwnerLength)
-        {
-            var owner = new Guid(bytes.AsSpan(0, OwnerLength));
-            _waiters.Released(System.Text.Encoding.UTF8.GetString(bytes, OwnerLength, bytes.Length - OwnerLength), owner);
+            _waiters.Released(notice.LockKey, notice.Owner);
         }
     }
 
@@ -681,8 +673,6 @@ public sealed partial class RedisLockProvider : LockProvider
             }
         }
     }
-
-    private const int OwnerLength = 16;
 
     private static RedisTimeoutException NoAnswer(string message) => new(CommandFlags.None, message, CommandStatus.Sent);
 
