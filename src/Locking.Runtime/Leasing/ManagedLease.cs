@@ -112,7 +112,10 @@ internal sealed class ManagedLease : LockLease
 
     private static long ToTimestampTicks(TimeSpan span, TimeProvider time) => (long)(span.Ticks * (double)time.TimestampFrequency / TimeSpan.TicksPerSecond);
 
-    /// <summary>Starts the lease's life on the monitor; the lease may already be lost if the grant came late.</summary>
+    /// <summary>
+    /// Starts the lease's life on the monitor. The provider gives back grants that came back after their validity
+    /// before this; one whose validity runs out in between is marked lost here.
+    /// </summary>
     public void Start()
     {
         Reschedule(Monitor.Time.GetTimestamp());
