@@ -191,9 +191,11 @@ public sealed partial class RedisLockProvider : LockProvider
                     return null;
                 }
 
-                // Sleep until a release notice or until the holder's lease would end, then look again.
+                // Sleep until a release notice or until the holder's lease would end, then look again. PTTL truncates to
+                // whole ms and Redis's clock ticks apart from ours: 2 ms more, so the look does not come a tick early
+                // and find the key still there (an acquire round trip wasted per expiry).
                 var wakeAt = attempt.HolderRemaining is { } remaining
-                    ? TimeProvider.GetTimestamp() + ToTimestampTicks(remaining + TimeSpan.FromMilliseconds(1))
+                    ? TimeProvider.GetTimestamp() + ToTimestampTicks(remaining + ExpiryMargin)
                     : long.MaxValue;
                 await waiter.SleepAsync(Math.Min(wakeAt, deadline), cancellationToken).ConfigureAwait(false);
             }
@@ -673,6 +675,9 @@ public sealed partial class RedisLockProvider : LockProvider
             }
         }
     }
+
+    /// <summary>How much later than the holder's reported PTTL a waiter looks again.</summary>
+    private static readonly TimeSpan ExpiryMargin = TimeSpan.FromMilliseconds(2);
 
     private static RedisTimeoutException NoAnswer(string message) => new(CommandFlags.None, message, CommandStatus.Sent);
 
