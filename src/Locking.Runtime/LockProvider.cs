@@ -161,7 +161,7 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
     {
         try
         {
-            await ReleaseInStoreAsync(lease, CancellationToken.None);
+            await ReleaseBoundedAsync(lease, CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -186,6 +186,21 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
 
     /// <summary>Ends the lease if <see cref="LeaseIdentity.Owner"/> still holds it, and wakes the key's waiters.</summary>
     protected internal abstract ValueTask ReleaseInStoreAsync(LeaseIdentity lease, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The longest a release may hold its caller before the lease is left to end by its TTL (the caller is never held
+    /// by a store that does not answer); <see langword="null"/> for a store whose calls bound themselves. Default 5 s.
+    /// </summary>
+    protected virtual TimeSpan? StoreCallBound => TimeSpan.FromSeconds(5);
+
+    /// <summary>A release in the store that holds its caller no longer than <see cref="StoreCallBound"/>.</summary>
+    internal ValueTask ReleaseBoundedAsync(LeaseIdentity lease, CancellationToken cancellationToken)
+    {
+        var release = ReleaseInStoreAsync(lease, cancellationToken);
+        return release.IsCompleted || StoreCallBound is not { } bound
+            ? release
+            : new ValueTask(release.AsTask().WaitAsync(bound, TimeProvider, cancellationToken));
+    }
 
     /// <summary>Records that an acquire found its key held by another owner (the contention metric).</summary>
     protected void RecordContention(string key) => Telemetry.Contended(key);
@@ -232,7 +247,10 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
         return null;
     }
 
-    /// <summary>Stops renewal and releases every lease still held through this provider.</summary>
+    /// <summary>
+    /// Stops renewal and releases every lease still held through this provider. Each holder learns of the loss first:
+    /// its <see cref="LockLease.LostToken"/> fires and <see cref="LockLease.IsLost"/> is true before its record goes.
+    /// </summary>
     public virtual async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -242,11 +260,13 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
 
         var held = _monitor.Snapshot();
         _monitor.Dispose();
-        foreach (var lease in held)
+        var releases = new Task[held.Count];
+        for (var i = 0; i < held.Count; i++)
         {
-            await lease.ReleaseAsync(CancellationToken.None);
+            releases[i] = held[i].LoseAndReleaseAsync().AsTask();
         }
 
+        await Task.WhenAll(releases);
         GC.SuppressFinalize(this);
     }
 }

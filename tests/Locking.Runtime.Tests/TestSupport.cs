@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Locking.Runtime.Tests;
 
@@ -25,17 +26,21 @@ internal static class TestSupport
         return cancelled.Task;
     }
 
-    /// <summary>Waits (up to 5 s) until <paramref name="count"/> tasks of <paramref name="provider"/> wait in line for <paramref name="key"/>.</summary>
-    public static async Task WaitUntilQueuedAsync(RedisLockProvider provider, string key, int count)
+    /// <summary>Waits (up to 30 s) until <paramref name="count"/> waiters, of any process, are queued in Redis for <paramref name="key"/>.</summary>
+    public static async Task WaitUntilQueuedAsync(RedisLockProvider provider, IDatabase database, string key, int count)
     {
-        var lockKey = provider.Keyspace.LockKey(key);
-        for (var i = 0; i < 500 && provider.Waiters.Count(lockKey) < count; i++)
+        var queue = RedisKeyspace.QueueKey(provider.Keyspace.LockKey(key));
+        for (var i = 0; i < 3000 && await database.SortedSetLengthAsync(queue) < count; i++)
         {
             await Task.Delay(10);
         }
 
-        Assert.Equal(count, provider.Waiters.Count(lockKey));
+        Assert.Equal(count, await database.SortedSetLengthAsync(queue));
     }
+
+    /// <summary>How many waiters are queued in Redis for <paramref name="key"/>.</summary>
+    public static Task<long> QueuedAsync(RedisLockProvider provider, IDatabase database, string key)
+        => database.SortedSetLengthAsync(RedisKeyspace.QueueKey(provider.Keyspace.LockKey(key)));
 
     /// <summary>A task that completes once <paramref name="condition"/> holds, looked at every 10 ms.</summary>
     public static async Task Until(Func<bool> condition)

@@ -14,7 +14,7 @@ internal sealed class FloorLibrary : LockLibrary<LeaseArguments>
 {
     private readonly IDatabase _database;
     private readonly RedisKeyspace _keyspace = new(RedisLockProviderOptions.Default.KeyPrefix);
-    private readonly long _counterRetentionMs = (long)RedisLockProviderOptions.Default.FencingCounterRetention.TotalMilliseconds;
+    private readonly LeaseScriptSettings _settings = new((long)RedisLockProviderOptions.Default.FencingCounterRetention.TotalMilliseconds, RedisValue.EmptyString, new ProcessId());
     private readonly ReleaseNotices _notices;
     private long _ttlMs;
 
@@ -22,14 +22,15 @@ internal sealed class FloorLibrary : LockLibrary<LeaseArguments>
         : base(connection)
     {
         _database = connection.GetDatabase();
-        _notices = new ReleaseNotices(connection, _keyspace.ReleaseChannel, static notice => RedisLeaseScripts.ReadReleaseNotice(notice)?.LockKey);
+        _notices = new ReleaseNotices(connection, RedisChannel.Literal("floor:released"), static notice => (string?)notice);
     }
 
     protected override void OnConfigured() => _ttlMs = (long)Ttl.TotalMilliseconds;
 
     public override async ValueTask<LeaseArguments?> TryAcquireAsync(string key, CancellationToken cancellationToken)
     {
-        var lease = new LeaseArguments(_keyspace.LockKey(key), new Guid(RandomNumberGenerator.GetBytes(16)), _ttlMs, _counterRetentionMs, _keyspace.ReleaseChannelName);
+        var owner = new Guid(RandomNumberGenerator.GetBytes(16));
+        var lease = new LeaseArguments(_settings, _keyspace.LockKey(key), owner, _ttlMs, 0, owner, LeaseMode.Grant);
         if (await RunAsync(RedisLeaseScripts.Script.Acquire, lease) > 0)
         {
             return lease;

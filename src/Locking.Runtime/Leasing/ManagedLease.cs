@@ -286,9 +286,28 @@ internal sealed class ManagedLease : LockLease
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public override async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
+    public override ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
+        => ReleaseCoreAsync(waitIfLost: false, cancellationToken);
+
+    /// <summary>
+    /// The provider is going away: the holder learns of the loss (LostToken fires) before the lease is released, so it
+    /// never works on after its record is gone.
+    /// </summary>
+    public ValueTask LoseAndReleaseAsync()
     {
+        MarkLost(new ObjectDisposedException(_provider.GetType().Name, "The lock provider was disposed while the lease was held."));
+        return ReleaseCoreAsync(waitIfLost: true, CancellationToken.None);
+    }
+
+    /// <remarks>
+    /// A lease that is already lost is released without holding the caller: its record is gone or going, and a store
+    /// that cannot be reached (the usual reason for the loss) would only make the caller wait for nothing. Otherwise
+    /// the caller waits for the store at most the provider's bound on a store call.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReleaseCoreAsync(bool waitIfLost, CancellationToken cancellationToken)
+    {
+        var lost = IsLost;
         if (Interlocked.Exchange(ref _released, 1) != 0)
         {
             return;
@@ -301,13 +320,31 @@ internal sealed class ManagedLease : LockLease
 
         _flow.Leave();
         _provider.Telemetry.Released(this);
+        if (lost && !waitIfLost)
+        {
+            _ = ReleaseInBackgroundAsync();
+            return;
+        }
+
         try
         {
-            await _provider.ReleaseInStoreAsync(Identity, cancellationToken);
+            await _provider.ReleaseBoundedAsync(Identity, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The lease ends by its TTL; a failed release must never hide the body's own exception.
+            _provider.Telemetry.ReleaseFailed(this, ex);
+        }
+    }
+
+    private async Task ReleaseInBackgroundAsync()
+    {
+        try
+        {
+            await _provider.ReleaseBoundedAsync(Identity, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
             _provider.Telemetry.ReleaseFailed(this, ex);
         }
     }

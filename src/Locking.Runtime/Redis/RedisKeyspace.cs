@@ -4,9 +4,10 @@ using StackExchange.Redis;
 namespace Locking;
 
 /// <summary>
-/// How lock keys map to Redis keys and the release channel. The lease of user key K lives in
-/// <c>{prefix}{K}</c> and its fencing counter in <c>{prefix}{K}:fence</c>: the braces make K the Redis Cluster
-/// hash tag, so both keys share one slot and one Lua script may touch both.
+/// How lock keys map to Redis keys and channels. The lease of user key K lives in <c>{prefix}{K}</c>, its fencing
+/// counter in <c>{prefix}{K}:fence</c>, its wait queue in <c>{prefix}{K}:queue</c> and <c>{prefix}{K}:waiters</c>,
+/// and its notices go to the channel <c>{prefix}{K}:notices</c>: the braces make K the Redis Cluster hash tag, so
+/// all of them share one slot (and one shard for sharded pub/sub), and one Lua script may touch them all.
 /// </summary>
 /// <remarks>
 /// A hash tag ends at the first '}', so a K holding braces is escaped: '\' becomes "\\", '{' becomes "\(" and
@@ -17,6 +18,11 @@ namespace Locking;
 internal sealed class RedisKeyspace
 {
     private static readonly RedisKey s_fenceSuffix = new(":fence");
+    private static readonly RedisKey s_queueSuffix = new(":queue");
+    private static readonly RedisKey s_waitersSuffix = new(":waiters");
+
+    /// <summary>What follows the lease key in the name of its notice channel (the scripts append it themselves).</summary>
+    public const string NoticeSuffix = ":notices";
     private static readonly SearchValues<char> s_needsEscape = SearchValues.Create("\\{}");
 
     private readonly string _prefix;
@@ -24,15 +30,7 @@ internal sealed class RedisKeyspace
     public RedisKeyspace(string prefix)
     {
         _prefix = prefix;
-        ReleaseChannel = RedisChannel.Literal(prefix + "released");
-        ReleaseChannelName = (string)ReleaseChannel!;
     }
-
-    /// <summary>The pub/sub channel on which a release publishes the released lock key.</summary>
-    public RedisChannel ReleaseChannel { get; }
-
-    /// <summary>The channel name as a script argument.</summary>
-    public RedisValue ReleaseChannelName { get; }
 
     /// <summary>The Redis key of the lease on <paramref name="key"/>.</summary>
     public string LockKey(string key)
@@ -46,6 +44,18 @@ internal sealed class RedisKeyspace
     /// <summary>The Redis key of the fencing counter that belongs to <paramref name="lockKey"/>.</summary>
     /// <remarks>Built by <see cref="RedisKey.Append"/>: one UTF-8 buffer instead of a second UTF-16 string.</remarks>
     public static RedisKey FenceKey(string lockKey) => new RedisKey(lockKey).Append(s_fenceSuffix);
+
+    /// <summary>The sorted set of the waiters queued for <paramref name="lockKey"/>, by arrival.</summary>
+    public static RedisKey QueueKey(string lockKey) => new RedisKey(lockKey).Append(s_queueSuffix);
+
+    /// <summary>The hash of the queued waiters' places: when each expires, its TTL and its process.</summary>
+    public static RedisKey WaitersKey(string lockKey) => new RedisKey(lockKey).Append(s_waitersSuffix);
+
+    /// <summary>The name of the channel on which <paramref name="lockKey"/>'s grants and release notices go out.</summary>
+    public static string NoticeChannel(string lockKey) => lockKey + NoticeSuffix;
+
+    /// <summary>The lock key whose notices go to <paramref name="channel"/>.</summary>
+    public static string LockKeyOfChannel(string channel) => channel[..^NoticeSuffix.Length];
 
     private static string Escape(string key, int first)
     {

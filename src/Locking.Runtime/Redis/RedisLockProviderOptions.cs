@@ -33,6 +33,20 @@ public sealed record RedisLockProviderOptions
     /// </summary>
     public TimeSpan FencingCounterRetention { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a waiter's place in a key's wait queue is kept without a word from its process (a waiter refreshes its
+    /// place every third of this, or of the lease TTL when that is shorter). This bounds how long a waiter whose
+    /// process died or froze holds up the waiters behind it: its place expires after this, or, if the key was handed
+    /// to it just before, its lease expires after its TTL like any crashed holder's. Default 5 s.
+    /// </summary>
+    public TimeSpan QueuedWaiterTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Sharded pub/sub (SSUBSCRIBE/SPUBLISH) for the notices, or classic pub/sub; <see langword="null"/> (the default)
+    /// decides by the server version, as the scripts do. For tests of the classic path on a Redis 7 server.
+    /// </summary>
+    internal bool? ShardedNotices { get; init; }
+
     internal RedisLockProviderOptions Validated()
     {
         if (KeyPrefix is null)
@@ -63,6 +77,11 @@ public sealed record RedisLockProviderOptions
         if (FencingCounterRetention < TimeSpan.FromSeconds(1) || FencingCounterRetention > TimeSpan.FromDays(1))
         {
             throw new ArgumentOutOfRangeException(nameof(FencingCounterRetention), FencingCounterRetention, $"The fencing counter retention must be between 1 second and 1 day; it was {FencingCounterRetention}.");
+        }
+
+        if (QueuedWaiterTimeout < TimeSpan.FromMilliseconds(30) || QueuedWaiterTimeout > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentOutOfRangeException(nameof(QueuedWaiterTimeout), QueuedWaiterTimeout, $"The queued waiter timeout must be between 30 ms and 10 minutes; it was {QueuedWaiterTimeout}.");
         }
 
         return this;

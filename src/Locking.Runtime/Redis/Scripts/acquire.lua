@@ -1,33 +1,36 @@
--- Acquires a lease in one step.
--- KEYS[1] the lock key, KEYS[2] its fencing counter (same hash tag, so the same cluster slot)
--- ARGV[1] the owner token, ARGV[2] the lease TTL in ms, ARGV[3] how long the counter outlives the lease, in ms
--- (ARGV[4], the release channel, is not used here)
--- Returns the new fencing token (> 0) when granted; when the key is held, 0 if the holder's key never
--- expires, else -(its remaining TTL in ms) - 1.
+-- Acquires a lease in one step, or queues the caller (see lease.lua for KEYS and ARGV).
+-- Returns the new fencing token (> 0) when granted now; {token} when the server granted this owner the key while it
+-- waited (a release or an expiry hand-off); {} when the caller asked to keep a place it no longer has; when the key
+-- is held: 0 if the holder's key never expires, else -(its remaining TTL in ms) - 1.
 
--- Servers before 5.0 replicate scripts verbatim, which forbids a write after TIME; later ones ignore this.
-if redis.replicate_commands then
-    redis.replicate_commands()
+local holder = redis.call('GET', lease)
+if holder == owner then
+    return { tonumber(redis.call('GET', fence)) }
 end
 
-local remaining = redis.call('PTTL', KEYS[1])
-if remaining ~= -2 then
-    if remaining == -1 then
-        return 0
+local now = now_us()
+if not holder then
+    local first, entry_ttl, entry_process
+    if mode == 'grant' then
+        first, entry_ttl, entry_process = first_live_waiter(now)
     end
-    return -remaining - 1
+    if first == nil or first == waiter then
+        -- Nobody waits, or the caller is first in line: the key is the caller's.
+        leave_queue(waiter)
+        local token = next_token(now, ttl)
+        redis.call('SET', lease, owner, 'PX', ttl)
+        return token
+    end
+    -- Others came first: the key goes to the first of them, and the caller queues behind.
+    grant_to(first, entry_ttl, entry_process, now, nil)
 end
 
--- The token is the larger of the last token + 1 and the server clock in microseconds: strictly increasing
--- while the counter lives, and still increasing after the counter is gone (FLUSHALL, a restart that lost
--- the data, expiry) because the clock has moved on. Lua numbers are doubles: exact up to 2^53 us (year 2255).
-local time = redis.call('TIME')
-local token = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local last = tonumber(redis.call('GET', KEYS[2]))
-if last ~= nil and last >= token then
-    token = last + 1
+if lifetime ~= 0 and not queue_caller(now) then
+    return {}
 end
 
-redis.call('SET', KEYS[2], string.format('%.0f', token), 'PX', tonumber(ARGV[2]) + tonumber(ARGV[3]))
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return token
+local remaining = redis.call('PTTL', lease)
+if remaining == -1 then
+    return 0
+end
+return -remaining - 1

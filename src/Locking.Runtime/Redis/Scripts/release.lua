@@ -1,12 +1,16 @@
--- Ends a lease if the caller still owns it, and tells every waiting process that the key is free.
--- KEYS[1] the lock key (KEYS[2], its fencing counter, is left to expire by itself)
--- ARGV[1] the owner token, ARGV[4] the release channel (ARGV[2] and ARGV[3], the TTLs, are not used here)
--- Returns 1 when released, 0 when the lease was already gone or owned by another holder.
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+-- Ends a lease if the caller still owns it and hands the key over (see lease.lua for KEYS and ARGV); a caller that
+-- does not hold the key leaves the queue instead (a waiter giving up: never granted after this).
+-- Returns 0 when the caller did not hold the lease; 1 when released and nobody was granted; {waiter id, token} when
+-- released and the server granted the key to that waiter.
+
+if redis.call('GET', lease) ~= owner then
+    leave_queue(waiter)
     return 0
 end
 
-redis.call('DEL', KEYS[1])
--- The notice names the released owner too, so that a waiter can tell a late notice of an older release.
-redis.call('PUBLISH', ARGV[4], ARGV[1] .. KEYS[1])
+redis.call('DEL', lease)
+local next_holder, token = hand_over(now_us(), process)
+if next_holder then
+    return { next_holder, token }
+end
 return 1

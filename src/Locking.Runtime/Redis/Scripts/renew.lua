@@ -1,12 +1,15 @@
--- Extends a lease if the caller still owns it.
--- KEYS[1] the lock key, KEYS[2] its fencing counter
--- ARGV[1] the owner token, ARGV[2] the lease TTL in ms, ARGV[3] how long the counter outlives the lease, in ms
--- (ARGV[4], the release channel, is not used here)
--- Returns 1 when extended, 0 when the lease is gone or owned by another holder.
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-    return 0
+-- Extends a lease if the caller still owns it (see lease.lua for KEYS and ARGV).
+-- Returns 1 when extended, 0 when the lease is gone or owned by another holder. A renewal that finds the lease
+-- expired hands the key to the first waiter at once, instead of when that waiter looks again.
+
+local holder = redis.call('GET', lease)
+if holder == owner then
+    redis.call('PEXPIRE', lease, ttl)
+    redis.call('PEXPIRE', fence, ttl + retention)
+    return 1
 end
 
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) + tonumber(ARGV[3]))
-return 1
+if not holder then
+    hand_over(now_us(), nil)
+end
+return 0

@@ -5,64 +5,67 @@ using StackExchange.Redis;
 namespace Locking;
 
 /// <summary>
-/// One acquire round trip, awaited for at most a time bound or until the caller cancels, without allocating: the
+/// One lease script call, awaited for at most a time bound or until the caller cancels, without allocating: the
 /// objects are pooled per provider, each with its own timer. It sends the script again by its text when the server
-/// answers NOSCRIPT, and reads the answer into an <see cref="RedisLeaseScripts.AcquireResult"/>. An answer that comes
-/// after the waiter gave up is still read, and a grant in it is released at once, so an abandoned request never
-/// leaves a lease behind.
+/// answers NOSCRIPT. An answer that comes after the caller gave up is still read and handed to
+/// <see cref="IAbandonedAnswers"/>, so an abandoned acquire never leaves a lease behind and an abandoned release still
+/// hands the key over.
 /// </summary>
-internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.AcquireResult>
+internal sealed class BoundedScriptCall : IValueTaskSource<RedisResult>
 {
     private const int Waiting = 0, Answered = 1, Abandoned = 2;
 
-    private static readonly Action<object?, CancellationToken> s_onCancel = static (state, token) => ((BoundedAcquire)state!).OnCancel(token);
+    private static readonly Action<object?, CancellationToken> s_onCancel = static (state, token) => ((BoundedScriptCall)state!).OnCancel(token);
 
     private readonly Pool _pool;
     private readonly ITimer _timer;
     private readonly Action _onAnswered;
-    private ManualResetValueTaskSourceCore<RedisLeaseScripts.AcquireResult> _core;
+    private ManualResetValueTaskSourceCore<RedisResult> _core;
     private ConfiguredTaskAwaitable<RedisResult>.ConfiguredTaskAwaiter _call;
     private CancellationTokenRegistration _cancellation;
     private long _deadline;
     private TimeSpan _bound;
     private int _state;
     private bool _sentByText;
+    private RedisLeaseScripts.Script _script;
     private IDatabaseAsync? _database;
-    private RedisLockProvider? _provider;
+    private IAbandonedAnswers? _abandoned;
     private string? _key;
     private LeaseArguments? _lease;
 
-    private BoundedAcquire(Pool pool)
+    private BoundedScriptCall(Pool pool)
     {
         _pool = pool;
         _onAnswered = OnAnswered;
-        _timer = pool.Time.CreateTimer(static state => ((BoundedAcquire)state!).OnTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = pool.Time.CreateTimer(static state => ((BoundedScriptCall)state!).OnTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>
-    /// Sends the acquire of <paramref name="lease"/> and answers it, or <see cref="RedisTimeoutException"/> after
-    /// <paramref name="bound"/>, or <see cref="OperationCanceledException"/>. A grant that comes after either goes
-    /// back through <see cref="RedisLockProvider.ReleaseAbandonedGrant"/>.
+    /// Sends <paramref name="script"/> for <paramref name="lease"/> and answers it, or <see cref="RedisTimeoutException"/>
+    /// after <paramref name="bound"/>, or <see cref="OperationCanceledException"/>. An answer that comes after either goes
+    /// to <paramref name="abandoned"/>.
     /// </summary>
-    /// <remarks><paramref name="key"/> is the user's key, for the timeout message and the log of an abandoned grant.</remarks>
-    public static ValueTask<RedisLeaseScripts.AcquireResult> SendAsync(
+    /// <remarks><paramref name="key"/> is the user's key, for the timeout message and the log of an abandoned answer.</remarks>
+    public static ValueTask<RedisResult> SendAsync(
         Pool pool,
         IDatabaseAsync database,
+        RedisLeaseScripts.Script script,
         LeaseArguments lease,
         TimeSpan bound,
         CancellationToken cancellationToken,
-        RedisLockProvider provider,
+        IAbandonedAnswers abandoned,
         string key)
     {
-        var bounded = pool.Rent();
-        bounded._database = database;
-        bounded._provider = provider;
-        bounded._key = key;
-        bounded._lease = lease;
-        return bounded.Start(bound, cancellationToken);
+        var call = pool.Rent();
+        call._database = database;
+        call._script = script;
+        call._abandoned = abandoned;
+        call._key = key;
+        call._lease = lease;
+        return call.Start(bound, cancellationToken);
     }
 
-    private ValueTask<RedisLeaseScripts.AcquireResult> Start(TimeSpan bound, CancellationToken cancellationToken)
+    private ValueTask<RedisResult> Start(TimeSpan bound, CancellationToken cancellationToken)
     {
         _core.Reset();
         _state = Waiting;
@@ -85,22 +88,22 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
         }
 
         Send();
-        return new ValueTask<RedisLeaseScripts.AcquireResult>(this, version);
+        return new ValueTask<RedisResult>(this, version);
     }
 
     private void Send()
     {
-        _call = RedisLeaseScripts.Run(_database!, RedisLeaseScripts.Script.Acquire, _lease!, _sentByText).ConfigureAwait(false).GetAwaiter();
+        _call = RedisLeaseScripts.Run(_database!, _script, _lease!, _sentByText).ConfigureAwait(false).GetAwaiter();
         _call.UnsafeOnCompleted(_onAnswered);
     }
 
     private void OnAnswered()
     {
-        RedisLeaseScripts.AcquireResult result = default;
+        RedisResult? result = null;
         Exception? error = null;
         try
         {
-            result = new RedisLeaseScripts.AcquireResult((long)_call.GetResult());
+            result = _call.GetResult();
         }
         catch (Exception ex)
         {
@@ -125,7 +128,7 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
             _cancellation.Dispose();
             if (error is null)
             {
-                _core.SetResult(result);
+                _core.SetResult(result!);
             }
             else
             {
@@ -135,12 +138,12 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
             return;
         }
 
-        // The waiter gave up before this answer came: a grant in it belongs to nobody, so give it back. This object
-        // is not reused (a stale timer or cancellation callback could still touch it), and its timer goes.
+        // The caller gave up before this answer came. This object is not reused (a stale timer or cancellation callback
+        // could still touch it), and its timer goes.
         _timer.Dispose();
-        if (error is null && result.Granted)
+        if (error is null)
         {
-            _provider!.ReleaseAbandonedGrant(_key!, _lease!);
+            _abandoned!.OnAbandonedAnswer(_script, _key!, _lease!, result!);
         }
     }
 
@@ -161,7 +164,10 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
         if (Interlocked.CompareExchange(ref _state, Abandoned, Waiting) == Waiting)
         {
             _cancellation.Dispose();
-            _core.SetException(new RedisTimeoutException(CommandFlags.None, $"Redis did not answer an acquire of '{_key}' within {_bound.TotalMilliseconds:0} ms.", CommandStatus.Sent));
+            _core.SetException(new RedisTimeoutException(
+                CommandFlags.None,
+                $"Redis did not answer the {_script.ToString().ToLowerInvariant()} of '{_key}' within {_bound.TotalMilliseconds:0} ms.",
+                CommandStatus.Sent));
         }
     }
 
@@ -174,7 +180,7 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
         }
     }
 
-    public RedisLeaseScripts.AcquireResult GetResult(short token)
+    public RedisResult GetResult(short token)
     {
         try
         {
@@ -185,7 +191,7 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
             if (Volatile.Read(ref _state) == Answered)
             {
                 _database = null;
-                _provider = null;
+                _abandoned = null;
                 _key = null;
                 _lease = null;
                 _call = default;
@@ -200,16 +206,16 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
         => _core.OnCompleted(continuation, state, token, flags);
 
-    /// <summary>A provider's reusable <see cref="BoundedAcquire"/> objects: as many as acquires were ever in flight at once, up to a cap.</summary>
+    /// <summary>A provider's reusable <see cref="BoundedScriptCall"/> objects: as many as calls were ever in flight at once, up to a cap.</summary>
     internal sealed class Pool(TimeProvider time)
     {
         private const int Cap = 1024;
-        private readonly Stack<BoundedAcquire> _free = new();
+        private readonly Stack<BoundedScriptCall> _free = new();
         private readonly Lock _gate = new();
 
         public TimeProvider Time { get; } = time;
 
-        public BoundedAcquire Rent()
+        public BoundedScriptCall Rent()
         {
             lock (_gate)
             {
@@ -219,10 +225,10 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
                 }
             }
 
-            return new BoundedAcquire(this);
+            return new BoundedScriptCall(this);
         }
 
-        public void Return(BoundedAcquire used)
+        public void Return(BoundedScriptCall used)
         {
             lock (_gate)
             {
@@ -236,4 +242,10 @@ internal sealed class BoundedAcquire : IValueTaskSource<RedisLeaseScripts.Acquir
             used._timer.Dispose();
         }
     }
+}
+
+/// <summary>What to do with the answer of a script call whose caller stopped waiting for it.</summary>
+internal interface IAbandonedAnswers
+{
+    void OnAbandonedAnswer(RedisLeaseScripts.Script script, string key, LeaseArguments lease, RedisResult answer);
 }
