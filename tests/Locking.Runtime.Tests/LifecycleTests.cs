@@ -94,14 +94,83 @@ public sealed class LifecycleTests(RedisFixture redis)
     }
 
     [Fact]
-    public async Task Disposing_the_provider_releases_its_leases()
+    public async Task Disposing_the_provider_tells_each_holder_its_lease_is_lost_and_releases_it()
     {
         var provider = redis.Provider();
         var key = RedisFixture.UniqueKey("provider-dispose");
-        await provider.AcquireAsync(key);
+        var lease = await provider.AcquireAsync(key);
+        var watched = lease.LostToken;
+        var recordWhenTold = new TaskCompletionSource<long?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The callback reads the store when the holder is told: "before or as the record goes".
+        using var told = watched.Register(() => recordWhenTold.TrySetResult(null));
+
         await provider.DisposeAsync();
+
+        Assert.True(watched.IsCancellationRequested, "LostToken had not fired when DisposeAsync returned.");
+        Assert.True(lease.IsLost);
+        await recordWhenTold.Task.Within(10, "the LostToken callback");
         Assert.Null(await HeldTokenAsync(provider, key));
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await provider.AcquireAsync(key));
+    }
+
+    [Fact]
+    public async Task A_body_that_outlives_its_provider_ends_with_LeaseLostException()
+    {
+        var provider = redis.Provider();
+        var key = RedisFixture.UniqueKey("scope-dispose");
+        var lease = await provider.AcquireAsync(key);
+        var scope = ExclusiveScope.Enter(lease, CancellationToken.None);
+        var body = Task.Delay(Timeout.Infinite, scope.Token);
+
+        await provider.DisposeAsync();
+
+        var stopped = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => body).Within(10, "the body's cancellation");
+        Assert.True(scope.IsLeaseLoss(stopped));
+        Assert.Throws<LeaseLostException>(scope.ThrowIfLost);
+        await scope.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_release_to_a_server_that_does_not_answer_holds_the_caller_no_longer_than_the_store_timeout()
+    {
+        await using var server = await RedisServer.StartAsync();
+        // The connection itself would wait 30 s for an answer; the provider's bound on a store call is 300 ms.
+        await using var connection = await server.ConnectAsync(timeoutMs: 30_000);
+        await using var provider = new RedisLockProvider(connection, new RedisLockProviderOptions { StoreTimeout = TimeSpan.FromMilliseconds(300) });
+        await RedisFixture.WarmUpAsync(provider);
+        var lease = await provider.AcquireAsync("unanswered-release", TestSupport.Options(ttlMs: 60_000));
+        server.Pause();
+        try
+        {
+            var released = Stopwatch.StartNew();
+            await lease.ReleaseAsync().AsTask().Within(10, "the release to a stopped server");
+            Assert.True(released.Elapsed < TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            server.Resume();
+        }
+    }
+
+    [Fact]
+    public async Task Releasing_a_lease_that_is_already_lost_does_not_wait_for_the_store()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var connection = await server.ConnectAsync(timeoutMs: 30_000);
+        await using var provider = new RedisLockProvider(connection, new RedisLockProviderOptions { StoreTimeout = TimeSpan.FromSeconds(30) });
+        await RedisFixture.WarmUpAsync(provider);
+        var lease = await provider.AcquireAsync("lost-release", TestSupport.Options(ttlMs: 500));
+        server.Pause();
+        try
+        {
+            await TestSupport.WhenCancelled(lease.LostToken).Within(30, "the loss while the server is stopped");
+            // Both the connection and the provider would wait 30 s for the stopped server; a lost lease is not worth it.
+            await lease.ReleaseAsync().AsTask().Within(10, "the release of a lost lease");
+        }
+        finally
+        {
+            server.Resume();
+        }
     }
 
     [Fact]
