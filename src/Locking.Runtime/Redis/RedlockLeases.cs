@@ -358,13 +358,7 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
         }
     }
 
-    public override async Task DisposeAsync()
-    {
-        foreach (var primary in _primaries)
-        {
-            await primary.Notices.DisposeAsync(Options.StoreTimeout).ConfigureAwait(false);
-        }
-    }
+    public override Task DisposeAsync() => Task.WhenAll(_primaries.Select(primary => primary.Notices.DisposeAsync(Options.StoreTimeout)));
 
     private Task<RedisResult>[] Send(RedisLeaseScripts.Script script, LeaseArguments lease)
     {
