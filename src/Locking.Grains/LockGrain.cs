@@ -20,6 +20,12 @@ namespace Locking;
 internal sealed partial class LockGrain : Grain, ILockGrain
 {
     private readonly IPersistentState<LockRecord> _record;
+
+    /// <summary>
+    /// A copy of the record as storage holds it (as last read or written). <see cref="Record"/> runs ahead of it while a
+    /// write is under way and is rolled back if the write fails; inspection, which interleaves with writes, reads this.
+    /// </summary>
+    private LockRecord _stored = new();
     private readonly LockGrainOptions _options;
     private readonly RecordLossWindow _lossWindow;
     private readonly TimeProvider _time;
@@ -62,6 +68,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         DeactivationSignal.EnsureSubscribed();
+        _stored = Record.Copy();
         if (!_record.RecordExists)
         {
             _recordless = true;
@@ -295,11 +302,13 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     public Task<LockGrainSnapshot> InspectAsync()
     {
         var now = _time.GetUtcNow();
-        var held = IsHeld(now);
+        var stored = _stored;
+        var end = _inheritedHolder ? stored.ExpiresAt + _options.ClockSkew : stored.ExpiresAt;
+        var held = stored.HasHolder && now < end;
         return Task.FromResult(new LockGrainSnapshot(
-            held ? Record.Holder : null,
-            Record.LastToken,
-            held ? HolderEnd : null,
+            held ? stored.Holder : null,
+            stored.LastToken,
+            held ? end : null,
             _queue.Count,
             _firstGrantNotBefore > now ? _firstGrantNotBefore : null));
     }
@@ -452,6 +461,8 @@ internal sealed partial class LockGrain : Grain, ILockGrain
         try
         {
             await _record.WriteStateAsync();
+            _stored = Record.Copy();
+            _inheritedHolder = false;
             _recordless = false;
             _firstGrantNotBefore = DateTimeOffset.MinValue;
             return true;
@@ -501,6 +512,8 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             LogRefreshFailed(ex, Key);
             throw;
         }
+
+        _stored = Record.Copy();
 
         _inheritedHolder = Record.HasHolder;
         if (existed && !_record.RecordExists)
