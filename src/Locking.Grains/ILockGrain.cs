@@ -83,8 +83,9 @@ public enum LockAcquireStatus
 /// <param name="FencingToken">The token of the granted lease; 0 unless granted.</param>
 /// <param name="Contended">Whether the request found the key held and had to wait or give up.</param>
 /// <param name="Waited">
-/// How long the grain held the request before the grant, on its own clock. The lease's TTL runs from the grant, so
-/// the caller counts its validity from the moment it sent the request plus this wait: never later than the grant.
+/// How long the grain held the request before the grant, on its own clock; negative when the grant was written before
+/// this call arrived (a repeated request that took over a parked one). The lease's TTL runs from the grant, so the
+/// caller counts its validity from the moment it sent the request plus this wait: never later than the grant.
 /// </param>
 [GenerateSerializer]
 [Alias("Locking.LockAcquireResult")]

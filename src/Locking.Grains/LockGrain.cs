@@ -34,6 +34,9 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     private readonly LinkedList<Waiter> _queue = new();
     private readonly Dictionary<Guid, LinkedListNode<Waiter>> _queuedByOwner = [];
     private readonly CancellationTokenSource _deactivating = new();
+
+    /// <summary>The waiter whose grant is being written now, if any.</summary>
+    private Waiter? _granting;
     private IGrainTimer? _timer;
 
     /// <summary>The holder in the record was granted by another activation, on another clock: trust it <see cref="LockGrainOptions.ClockSkew"/> longer.</summary>
@@ -43,6 +46,15 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     private bool _recordless;
 
     private DateTimeOffset _firstGrantNotBefore = DateTimeOffset.MinValue;
+
+    /// <summary>How many times a release or hand-off writes the record before its failure reaches the caller.</summary>
+    private const int MaxWriteAttempts = 3;
+
+    /// <summary>
+    /// The longest a call waits for the record while another call's write is under way. A storage that stalls must
+    /// not hold calls until their response timeouts, nor a deactivation that waits for every running call.
+    /// </summary>
+    private static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(4);
 
     /// <summary>The record changed under this activation or a write's outcome is unknown: it grants nothing and deactivates.</summary>
     private bool _stale;
@@ -122,9 +134,13 @@ internal sealed partial class LockGrain : Grain, ILockGrain
         }
 
         var wait = request.Wait > _options.MaxWaitPerCall ? _options.MaxWaitPerCall : request.Wait;
-        var arrived = _time.GetTimestamp();
+        var call = new ParkedCall(_time.GetTimestamp());
         Waiter waiter;
-        await _turn.WaitAsync(cancellationToken);
+        if (!await _turn.WaitAsync(TurnWait, cancellationToken))
+        {
+            return LockAcquireResult.Retry;
+        }
+
         try
         {
             if (_stale || _deactivating.IsCancellationRequested)
@@ -138,24 +154,24 @@ internal sealed partial class LockGrain : Grain, ILockGrain
                 // A retry of a request whose answer was lost: the same grant, its TTL counted from now.
                 var extendedAt = _time.GetTimestamp();
                 return await ExtendAsync(request.Ttl)
-                    ? LockAcquireResult.Granted(Record.HolderToken, contended: false, _time.GetElapsedTime(arrived, extendedAt))
+                    ? LockAcquireResult.Granted(Record.HolderToken, contended: false, _time.GetElapsedTime(call.Arrived, extendedAt))
                     : LockAcquireResult.Retry;
             }
 
-            if (_queuedByOwner.Remove(request.Owner, out var earlier))
+            if (_queuedByOwner.TryGetValue(request.Owner, out var queued))
             {
                 // The same request again while its first call is still parked (its caller timed out and retried):
-                // the new call takes the old one's place in the queue.
-                waiter = new Waiter(request.Owner, request.Ttl, arrived);
-                _queuedByOwner[request.Owner] = waiter.Node = _queue.AddAfter(earlier, waiter);
-                _queue.Remove(earlier);
-                earlier.Value.Complete(LockAcquireResult.Retry);
+                // the new call takes over the old one's place in the queue.
+                waiter = queued.Value;
+                var earlier = waiter.Call;
+                waiter.Call = call;
+                earlier?.TryAnswer(LockAcquireResult.Retry);
             }
             else if (!IsHeld(now) && _queue.Count == 0 && now >= _firstGrantNotBefore)
             {
                 var grantedAt = _time.GetTimestamp();
                 var token = await GrantAsync(request.Owner, request.Ttl);
-                return token is { } granted ? LockAcquireResult.Granted(granted, contended: false, _time.GetElapsedTime(arrived, grantedAt)) : LockAcquireResult.Retry;
+                return token is { } granted ? LockAcquireResult.Granted(granted, contended: false, _time.GetElapsedTime(call.Arrived, grantedAt)) : LockAcquireResult.Retry;
             }
             else if (wait == TimeSpan.Zero)
             {
@@ -163,7 +179,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             }
             else
             {
-                waiter = new Waiter(request.Owner, request.Ttl, arrived);
+                waiter = new Waiter(request.Owner, request.Ttl) { Call = call };
                 _queuedByOwner[request.Owner] = waiter.Node = _queue.AddLast(waiter);
                 ArmTimer();
             }
@@ -173,53 +189,72 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             _turn.Release();
         }
 
-        return await ParkAsync(waiter, wait, cancellationToken);
+        // The time spent waiting for the turn counts against this call's wait: the call answers within its response timeout.
+        var left = wait - _time.GetElapsedTime(call.Arrived);
+        return await ParkAsync(waiter, call, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
     }
 
-    private async Task<LockAcquireResult> ParkAsync(Waiter waiter, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parks the call until the lease is written over to its waiter, or until its wait is over. Every wait here is
+    /// bounded: a write that would grant it when the wait ends is given <see cref="TurnWait"/> more, then the call
+    /// leaves (a storage may stall for as long as it likes); that write's author finds the call gone and ends the grant.
+    /// </summary>
+    private async Task<LockAcquireResult> ParkAsync(Waiter waiter, ParkedCall call, TimeSpan wait, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token);
-        try
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token))
         {
-            return await waiter.Completion.WaitAsync(wait, _time, stop.Token);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-        {
-            if (Withdraw(waiter))
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                return _deactivating.IsCancellationRequested ? LockAcquireResult.Retry : LockAcquireResult.Busy;
+                return await call.Answer.WaitAsync(wait, _time, stop.Token);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+            }
+
+            if (_granting == waiter && !stop.IsCancellationRequested)
+            {
+                // The wait ended while the lease is being written over to this waiter (a lease that ends when the wait
+                // does, as when a TTL is a multiple of the wait): take the answer, if the storage gives it soon enough.
+                try
+                {
+                    return await call.Answer.WaitAsync(TurnWait, _time, stop.Token);
+                }
+                catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+                {
+                }
             }
         }
 
-        // The lease is being written for this waiter right now: take the answer.
-        var result = await waiter.Completion;
+        var leaving = _deactivating.IsCancellationRequested ? LockAcquireResult.Retry : LockAcquireResult.Busy;
+        if (call.TryAnswer(leaving))
+        {
+            if (waiter.Call == call)
+            {
+                Withdraw(waiter);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            return leaving;
+        }
+
+        // Answered just before the wait ended.
+        var result = await call.Answer;
         if (result.Status == LockAcquireStatus.Granted && cancellationToken.IsCancellationRequested)
         {
             // The caller is gone and will never see this grant: end it now rather than at its TTL.
-            await _turn.WaitAsync(CancellationToken.None);
-            try
-            {
-                await ReleaseCoreAsync(waiter.Owner, result.FencingToken);
-            }
-            finally
-            {
-                _turn.Release();
-            }
-
+            await ReleaseUndeliveredAsync(waiter.Owner, result.FencingToken);
             cancellationToken.ThrowIfCancellationRequested();
         }
 
         return result;
     }
 
-    /// <summary>Takes a still-queued waiter out of the queue.</summary>
-    /// <returns><see langword="false"/> when it already left it (a grant is under way, or it was answered).</returns>
-    private bool Withdraw(Waiter waiter)
+    /// <summary>Takes a waiter out of the queue.</summary>
+    private void Withdraw(Waiter waiter)
     {
         if (waiter.Node is not { } node || node.List is null)
         {
-            return false;
+            return;
         }
 
         _queue.Remove(node);
@@ -228,15 +263,13 @@ internal sealed partial class LockGrain : Grain, ILockGrain
         {
             _queuedByOwner.Remove(waiter.Owner);
         }
-
-        return true;
     }
 
     public async Task<bool> RenewAsync(Guid owner, long fencingToken, TimeSpan ttl)
     {
         ValidateOwner(owner);
         ValidateTtl(ttl);
-        await _turn.WaitAsync(CancellationToken.None);
+        await EnterTurnAsync();
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -265,10 +298,10 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     public async Task<bool> ReleaseAsync(Guid owner, long fencingToken)
     {
         ValidateOwner(owner);
-        await _turn.WaitAsync(CancellationToken.None);
+        await EnterTurnAsync();
         try
         {
-            return await ReleaseCoreAsync(owner, fencingToken);
+            return await PassOnAsync(owner, fencingToken);
         }
         finally
         {
@@ -279,18 +312,20 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     public async Task AbandonAsync(Guid owner)
     {
         ValidateOwner(owner);
-        await _turn.WaitAsync(CancellationToken.None);
+        await EnterTurnAsync();
         try
         {
-            if (_queuedByOwner.TryGetValue(owner, out var node) && Withdraw(node.Value))
+            if (_queuedByOwner.TryGetValue(owner, out var node))
             {
-                node.Value.Complete(LockAcquireResult.Busy);
+                var waiter = node.Value;
+                Withdraw(waiter);
+                waiter.Call?.TryAnswer(LockAcquireResult.Busy);
                 return;
             }
 
             if (Record.Holder == owner)
             {
-                await ReleaseCoreAsync(owner, Record.HolderToken);
+                await PassOnAsync(owner, Record.HolderToken);
             }
         }
         finally
@@ -313,8 +348,14 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             _firstGrantNotBefore > now ? _firstGrantNotBefore : null));
     }
 
-    /// <summary>Under <see cref="_turn"/>: ends the lease of (owner, token) and, in the same write, hands it to the first waiter.</summary>
-    private async Task<bool> ReleaseCoreAsync(Guid owner, long fencingToken)
+    /// <summary>
+    /// Under <see cref="_turn"/>: ends the lease of (<paramref name="owner"/>, <paramref name="fencingToken"/>), or the
+    /// expired or absent one in the record (its holder and token), and in the same write hands the key to the first
+    /// waiter. A write that fails is tried again on the re-read record (the failure made the activation stale and sent
+    /// its waiters to retry with the next activation); a grant whose call left during the write is ended at once.
+    /// </summary>
+    /// <returns>Whether the record showed that lease (so this call ended it).</returns>
+    private async Task<bool> PassOnAsync(Guid owner, long fencingToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -327,7 +368,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             var grantedAt = _time.GetTimestamp();
             var now = _time.GetUtcNow();
             var before = Record.Copy();
-            var next = _stale || now < _firstGrantNotBefore ? null : TakeFirstWaiter();
+            var next = _stale || now < _firstGrantNotBefore ? null : FirstWaiter();
             long nextToken = 0;
             if (next is not null)
             {
@@ -340,27 +381,83 @@ internal sealed partial class LockGrain : Grain, ILockGrain
                 Record.ExpiresAt = default;
             }
 
-            if (await WriteAsync(before))
+            _granting = next;
+            try
             {
-                _inheritedHolder = false;
-                next?.Complete(LockAcquireResult.Granted(nextToken, contended: true, _time.GetElapsedTime(next.Arrived, grantedAt)));
-                if (next is not null)
+                if (!await WriteAsync(before))
                 {
-                    LogGranted(Key, nextToken, next.Ttl.TotalMilliseconds);
+                    ThrowIfConflictsPersist(attempt);
+                    continue;
                 }
+            }
+            catch (Exception) when (attempt < MaxWriteAttempts)
+            {
+                continue;
+            }
+            finally
+            {
+                _granting = null;
+            }
 
+            if (next is null || Deliver(next, nextToken, grantedAt))
+            {
                 ArmTimer();
                 return true;
             }
 
-            next?.Complete(LockAcquireResult.Retry);
-            ThrowIfConflictsPersist(attempt);
+            // The waiter's call left while its grant was written: nobody will take that lease, so it passes on now.
+            LogUndelivered(Key, nextToken);
+            (owner, fencingToken, attempt) = (next.Owner, nextToken, 0);
+        }
+    }
+
+    /// <summary>Answers the waiter's parked call with the grant just written for it.</summary>
+    /// <returns><see langword="false"/> when the call left (its wait ended, it was cancelled) while the grant was written.</returns>
+    private bool Deliver(Waiter waiter, long fencingToken, long grantedAt)
+    {
+        // Waited is negative for a call that arrived after the grant (a retry that took over): its validity then starts at the grant.
+        if (waiter.Call is not { } call
+            || !call.TryAnswer(LockAcquireResult.Granted(fencingToken, contended: true, _time.GetElapsedTime(call.Arrived, grantedAt))))
+        {
+            return false;
+        }
+
+        Withdraw(waiter);
+        LogGranted(Key, fencingToken, waiter.Ttl.TotalMilliseconds);
+        return true;
+    }
+
+    /// <summary>Ends a grant whose caller gave up after it was answered; when the record stays busy, the provider's abandon or the TTL ends it.</summary>
+    private async Task ReleaseUndeliveredAsync(Guid owner, long fencingToken)
+    {
+        if (!await _turn.WaitAsync(TurnWait))
+        {
+            return;
+        }
+
+        try
+        {
+            await PassOnAsync(owner, fencingToken);
+        }
+        catch (Exception ex)
+        {
+            LogUndeliveredReleaseFailed(ex, Key, fencingToken);
+        }
+        finally
+        {
+            _turn.Release();
         }
     }
 
     private async Task OnTimerAsync(CancellationToken cancellationToken)
     {
-        await _turn.WaitAsync(CancellationToken.None);
+        if (!await _turn.WaitAsync(TurnWait, CancellationToken.None))
+        {
+            // A write is under way; it arms the timer again when it ends. Look again in case it does not.
+            ArmTimer();
+            return;
+        }
+
         try
         {
             if (!_stale)
@@ -370,38 +467,31 @@ internal sealed partial class LockGrain : Grain, ILockGrain
 
             ArmTimer();
         }
+        catch (Exception ex)
+        {
+            // The storage failed: this activation is stale and its waiters went to retry with the next one.
+            LogHandOffFailed(ex, Key);
+        }
         finally
         {
             _turn.Release();
         }
     }
 
-    /// <summary>Under <see cref="_turn"/>: grants the free key to the first waiter.</summary>
+    /// <summary>Under <see cref="_turn"/>: passes a key whose lease ended by itself (or never was) to the first waiter.</summary>
     private async Task HandOffAsync()
     {
         var now = _time.GetUtcNow();
-        if (IsHeld(now) || now < _firstGrantNotBefore || TakeFirstWaiter() is not { } waiter)
+        if (IsHeld(now) || now < _firstGrantNotBefore || FirstWaiter() is null)
         {
             return;
         }
 
-        var grantedAt = _time.GetTimestamp();
-        var token = await GrantAsync(waiter.Owner, waiter.Ttl);
-        waiter.Complete(token is { } granted
-            ? LockAcquireResult.Granted(granted, contended: true, _time.GetElapsedTime(waiter.Arrived, grantedAt))
-            : LockAcquireResult.Retry);
+        await PassOnAsync(Record.Holder, Record.HolderToken);
     }
 
-    private Waiter? TakeFirstWaiter()
-    {
-        if (_queue.First is not { } first)
-        {
-            return null;
-        }
-
-        Withdraw(first.Value);
-        return first.Value;
-    }
+    /// <summary>The waiter the lease goes to next. It stays in the queue while its grant is written, so that a failed write sends it to retry with the others.</summary>
+    private Waiter? FirstWaiter() => _queue.First?.Value;
 
     /// <summary>Under <see cref="_turn"/>: grants the free key to <paramref name="owner"/>.</summary>
     /// <returns>The fencing token, or <see langword="null"/> when the activation turned out stale.</returns>
@@ -414,7 +504,6 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             return null;
         }
 
-        _inheritedHolder = false;
         ArmTimer();
         LogGranted(Key, token, ttl.TotalMilliseconds);
         return token;
@@ -447,7 +536,6 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             return false;
         }
 
-        _inheritedHolder = false;
         ArmTimer();
         return true;
     }
@@ -525,17 +613,28 @@ internal sealed partial class LockGrain : Grain, ILockGrain
 
     private static void ThrowIfConflictsPersist(int attempt)
     {
-        if (attempt >= 3)
+        if (attempt >= MaxWriteAttempts)
         {
             throw new InconsistentStateException($"The lock record kept changing under this activation ({attempt} ETag conflicts in a row).");
         }
     }
 
+    /// <summary>Sends every waiter to retry (with the activation that follows this one).</summary>
     private void FailQueue()
     {
-        while (TakeFirstWaiter() is { } waiter)
+        while (FirstWaiter() is { } waiter)
         {
-            waiter.Complete(LockAcquireResult.Retry);
+            Withdraw(waiter);
+            waiter.Call?.TryAnswer(LockAcquireResult.Retry);
+        }
+    }
+
+    /// <summary>Waits for <see cref="_turn"/>, at most <see cref="TurnWait"/>.</summary>
+    private async Task EnterTurnAsync()
+    {
+        if (!await _turn.WaitAsync(TurnWait))
+        {
+            throw new TimeoutException($"The record of lock '{Key}' stayed busy with a storage write for {TurnWait.TotalSeconds:0} s: the storage is slow or stalled.");
         }
     }
 
@@ -597,25 +696,43 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     [LoggerMessage(3, LogLevel.Error, "Lock grain '{Key}' could not re-read its record")]
     private partial void LogRefreshFailed(Exception error, string key);
 
+    [LoggerMessage(5, LogLevel.Debug, "Lock '{Key}': the call granted fencing token {FencingToken} left while the grant was written; the lease passes on")]
+    private partial void LogUndelivered(string key, long fencingToken);
+
+    [LoggerMessage(6, LogLevel.Warning, "Lock '{Key}': could not end fencing token {FencingToken}, granted to a caller that gave up; it ends by its TTL")]
+    private partial void LogUndeliveredReleaseFailed(Exception error, string key, long fencingToken);
+
+    [LoggerMessage(7, LogLevel.Warning, "Lock '{Key}': the lease could not be handed to the next waiter; the waiters retry with the next activation")]
+    private partial void LogHandOffFailed(Exception error, string key);
+
     [LoggerMessage(4, LogLevel.Information, "Lock '{Key}' has no record and records may have been lost recently: its first grant waits until {NotBefore:O}")]
     private partial void LogLockDelay(string key, DateTimeOffset notBefore);
 
-    private sealed class Waiter(Guid owner, TimeSpan ttl, long arrived)
+    /// <summary>An acquire in the queue: its place, and the call that waits for it.</summary>
+    private sealed class Waiter(Guid owner, TimeSpan ttl)
     {
-        private readonly TaskCompletionSource<LockAcquireResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
         public Guid Owner { get; } = owner;
 
         public TimeSpan Ttl { get; } = ttl;
 
-        /// <summary>When the request reached the grain (a <see cref="TimeProvider"/> timestamp).</summary>
-        public long Arrived { get; } = arrived;
-
         /// <summary>Its place in the queue; <see langword="null"/> once it left.</summary>
         public LinkedListNode<Waiter>? Node { get; set; }
 
-        public Task<LockAcquireResult> Completion => _completion.Task;
+        /// <summary>The acquire call parked for this waiter.</summary>
+        public ParkedCall? Call { get; set; }
+    }
 
-        public void Complete(LockAcquireResult result) => _completion.TrySetResult(result);
+    /// <summary>One acquire call, answered once: by a grant, by the grain sending it to retry, or by its own leaving.</summary>
+    private sealed class ParkedCall(long arrived)
+    {
+        private readonly TaskCompletionSource<LockAcquireResult> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>When the call reached the grain (a <see cref="TimeProvider"/> timestamp).</summary>
+        public long Arrived { get; } = arrived;
+
+        public Task<LockAcquireResult> Answer => _answer.Task;
+
+        /// <returns><see langword="false"/> when the call was answered already.</returns>
+        public bool TryAnswer(LockAcquireResult result) => _answer.TrySetResult(result);
     }
 }

@@ -81,9 +81,10 @@ public sealed class OrleansLockProvider : LockProvider
                     }
 
                     // The grain counts the TTL from the grant, which came no earlier than the send plus the time
-                    // the grain held the request: a lease that waited long is not born expired.
+                    // the grain held the request (negative when the grant was written before this call arrived): a
+                    // lease that waited long is not born expired, and none is trusted from before its grant.
                     var waitedTicks = (long)(result.Waited.Ticks * (double)TimeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
-                    return new LeaseGrant(result.FencingToken, sent + Math.Max(0, waitedTicks));
+                    return new LeaseGrant(result.FencingToken, sent + waitedTicks);
 
                 case LockAcquireStatus.Busy:
                     if (!contentionRecorded)

@@ -126,11 +126,13 @@ public sealed class StorageFaultTests : IAsyncLifetime
         var answer = await parked;
         Assert.NotEqual(LockAcquireStatus.Granted, answer.Status);
 
+        // The release itself, held by the stalled write longer than its response timeout, may have timed out at the
+        // caller: what counts is what the grain does once the write goes through.
         write.Proceed();
-        Assert.True(await releasing.WaitAsync(Bound));
+        await Record.ExceptionAsync(() => releasing);
 
-        // A grant written for a call that had already left was given back, not left to its TTL.
-        Assert.Null((await grain.InspectAsync()).Holder);
+        // A grant written for a call that had already left is given back, not left to its TTL.
+        await LockGrainTests.WaitUntilAsync(async () => (await grain.InspectAsync()).Holder is null);
         var next = await grain.AcquireAsync(new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(60), TimeSpan.Zero));
         Assert.Equal(LockAcquireStatus.Granted, next.Status);
         await AssertSilosStopAsync();
