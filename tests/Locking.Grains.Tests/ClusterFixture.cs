@@ -1,3 +1,4 @@
+using Orleans.Hosting;
 using Orleans.TestingHost;
 
 namespace Locking.Grains.Tests;
@@ -8,6 +9,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMilliseconds(100);
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>The calls the lock grains received.</summary>
+    public LockGrainCalls Calls { get; } = new();
 
     /// <summary>A provider on the cluster's external client.</summary>
     public OrleansLockProvider Provider { get; private set; } = null!;
@@ -21,6 +25,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                 options.MaxTtl = TimeSpan.FromMinutes(1);
                 options.ClockSkew = ClockSkew;
             });
+
+            silo.AddIncomingGrainCallFilter(Calls);
 
             // Grains that run [Exclusive] methods get the silo's own provider.
             silo.Services.AddLocking(locking => locking.UseOrleans());

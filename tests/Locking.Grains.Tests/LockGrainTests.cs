@@ -78,6 +78,39 @@ public sealed class LockGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_waiter_keeps_its_place_across_the_calls_of_a_long_wait()
+    {
+        // A sends its wait in short calls; B and C in calls that outlast the test, so only A's calls come and go.
+        await using var chunked = new OrleansLockProvider(fixture.Cluster.Client, new OrleansLockProviderOptions { WaitPerCall = TimeSpan.FromMilliseconds(100) });
+        await using var patient = new OrleansLockProvider(fixture.Cluster.Client, new OrleansLockProviderOptions { WaitPerCall = TimeSpan.FromSeconds(10) });
+        var key = NewKey("fifo-chunks");
+        var grain = Grain(key);
+        var holder = await HoldAsync(Provider, key);
+        var order = new ConcurrentQueue<string>();
+        Task Wait(OrleansLockProvider provider, string name) => Task.Run(async () =>
+        {
+            await using var lease = await provider.AcquireAsync(key, new LockOptions { Wait = LongWait });
+            order.Enqueue(name);
+        });
+        int AcquireCalls() => fixture.Calls.Count(key, nameof(ILockGrain.AcquireAsync));
+
+        var a = Wait(chunked, "A");
+        await WaitUntilAsync(() => Task.FromResult(AcquireCalls() >= 3));
+        var b = Wait(patient, "B");
+        await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 2);
+        var c = Wait(patient, "C");
+        await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 3);
+
+        // A's wait goes on in new calls after B and C came.
+        var seen = AcquireCalls();
+        await WaitUntilAsync(() => Task.FromResult(AcquireCalls() >= seen + 3));
+        await holder.ReleaseAsync();
+        await Task.WhenAll(a, b, c);
+
+        Assert.Equal(["A", "B", "C"], order);
+    }
+
+    [Fact]
     public async Task Fencing_tokens_grow_by_one_per_grant()
     {
         var key = NewKey("fencing");
