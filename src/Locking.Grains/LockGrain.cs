@@ -160,12 +160,14 @@ internal sealed partial class LockGrain : Grain, ILockGrain
 
             if (_queuedByOwner.TryGetValue(request.Owner, out var queued))
             {
-                // The same request again while its first call is still parked (its caller timed out and retried):
-                // the new call takes over the old one's place in the queue.
+                // The next call of a long wait, back for its place; or the same request again while its first call is
+                // still parked (its caller timed out and retried): the new call takes over the old one's place.
                 waiter = queued.Value;
                 var earlier = waiter.Call;
                 waiter.Call = call;
+                waiter.AwayUntil = null;
                 earlier?.TryAnswer(LockAcquireResult.Retry);
+                await TryHandOffAsync();
             }
             else if (!IsHeld(now) && _queue.Count == 0 && now >= _firstGrantNotBefore)
             {
@@ -181,6 +183,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             {
                 waiter = new Waiter(request.Owner, request.Ttl) { Call = call };
                 _queuedByOwner[request.Owner] = waiter.Node = _queue.AddLast(waiter);
+                await TryHandOffAsync();
                 ArmTimer();
             }
         }
@@ -191,15 +194,16 @@ internal sealed partial class LockGrain : Grain, ILockGrain
 
         // The time spent waiting for the turn counts against this call's wait: the call answers within its response timeout.
         var left = wait - _time.GetElapsedTime(call.Arrived);
-        return await ParkAsync(waiter, call, left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
+        return await ParkAsync(waiter, call, left > TimeSpan.Zero ? left : TimeSpan.Zero, request.KeepPlace, cancellationToken);
     }
 
     /// <summary>
     /// Parks the call until the lease is written over to its waiter, or until its wait is over. Every wait here is
     /// bounded: a write that would grant it when the wait ends is given <see cref="TurnWait"/> more, then the call
     /// leaves (a storage may stall for as long as it likes); that write's author finds the call gone and ends the grant.
+    /// A call that ends busy and <paramref name="keepPlace"/> leaves its waiter in the queue for the next call.
     /// </summary>
-    private async Task<LockAcquireResult> ParkAsync(Waiter waiter, ParkedCall call, TimeSpan wait, CancellationToken cancellationToken)
+    private async Task<LockAcquireResult> ParkAsync(Waiter waiter, ParkedCall call, TimeSpan wait, bool keepPlace, CancellationToken cancellationToken)
     {
         using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deactivating.Token))
         {
@@ -225,10 +229,22 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             }
         }
 
+        var cancelled = cancellationToken.IsCancellationRequested;
         var leaving = _deactivating.IsCancellationRequested ? LockAcquireResult.Retry : LockAcquireResult.Busy;
         if (call.TryAnswer(leaving))
         {
-            if (waiter.Call == call)
+            if (waiter.Call != call)
+            {
+                // A newer call of the same waiter took over.
+            }
+            else if (keepPlace && leaving == LockAcquireResult.Busy && !cancelled)
+            {
+                // The next call of this wait comes at once: the place (and a lease that comes free) waits for it.
+                waiter.Call = null;
+                waiter.AwayUntil = _time.GetUtcNow() + _options.RejoinWindow;
+                ArmTimer();
+            }
+            else
             {
                 Withdraw(waiter);
             }
@@ -368,6 +384,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
             var grantedAt = _time.GetTimestamp();
             var now = _time.GetUtcNow();
             var before = Record.Copy();
+            DropExpiredPlaces(now);
             var next = _stale || now < _firstGrantNotBefore ? null : FirstWaiter();
             long nextToken = 0;
             if (next is not null)
@@ -482,6 +499,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     private async Task HandOffAsync()
     {
         var now = _time.GetUtcNow();
+        DropExpiredPlaces(now);
         if (IsHeld(now) || now < _firstGrantNotBefore || FirstWaiter() is null)
         {
             return;
@@ -490,8 +508,35 @@ internal sealed partial class LockGrain : Grain, ILockGrain
         await PassOnAsync(Record.Holder, Record.HolderToken);
     }
 
-    /// <summary>The waiter the lease goes to next. It stays in the queue while its grant is written, so that a failed write sends it to retry with the others.</summary>
-    private Waiter? FirstWaiter() => _queue.First?.Value;
+    /// <summary>Under <see cref="_turn"/>: <see cref="HandOffAsync"/> for an acquire that just joined the queue; a failure has answered the queue already.</summary>
+    private async Task TryHandOffAsync()
+    {
+        try
+        {
+            await HandOffAsync();
+        }
+        catch (Exception ex)
+        {
+            LogHandOffFailed(ex, Key);
+        }
+    }
+
+    /// <summary>
+    /// The waiter the lease goes to next: the first in the queue, if its call is parked. While the first waiter is
+    /// between two calls of its wait, the lease waits for it. The waiter stays in the queue while its grant is written,
+    /// so that a failed write sends it to retry with the others.
+    /// </summary>
+    private Waiter? FirstWaiter() => _queue.First?.Value is { Call: not null } first ? first : null;
+
+    /// <summary>Drops the first waiters whose next call did not come within <see cref="LockGrainOptions.RejoinWindow"/>: a client that died must not hold up the queue.</summary>
+    private void DropExpiredPlaces(DateTimeOffset now)
+    {
+        while (_queue.First?.Value is { Call: null, AwayUntil: { } until } first && until <= now)
+        {
+            Withdraw(first);
+            LogPlaceExpired(Key);
+        }
+    }
 
     /// <summary>Under <see cref="_turn"/>: grants the free key to <paramref name="owner"/>.</summary>
     /// <returns>The fencing token, or <see langword="null"/> when the activation turned out stale.</returns>
@@ -622,7 +667,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     /// <summary>Sends every waiter to retry (with the activation that follows this one).</summary>
     private void FailQueue()
     {
-        while (FirstWaiter() is { } waiter)
+        while (_queue.First?.Value is { } waiter)
         {
             Withdraw(waiter);
             waiter.Call?.TryAnswer(LockAcquireResult.Retry);
@@ -651,13 +696,14 @@ internal sealed partial class LockGrain : Grain, ILockGrain
         }
 
         DateTimeOffset? wake = null;
-        if (Record.HasHolder && _queue.Count > 0)
+        if (_queue.First?.Value is { Call: null, AwayUntil: { } until })
         {
-            wake = HolderEnd;
+            // The lease waits for the first waiter's next call (which hands it over itself), or for its place to expire.
+            wake = until;
         }
         else if (_queue.Count > 0)
         {
-            wake = _firstGrantNotBefore;
+            wake = Record.HasHolder && HolderEnd > _firstGrantNotBefore ? HolderEnd : _firstGrantNotBefore;
         }
 
         if (wake is not { } at)
@@ -705,6 +751,9 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     [LoggerMessage(7, LogLevel.Warning, "Lock '{Key}': the lease could not be handed to the next waiter; the waiters retry with the next activation")]
     private partial void LogHandOffFailed(Exception error, string key);
 
+    [LoggerMessage(8, LogLevel.Debug, "Lock '{Key}': a waiter did not come back for its place in the queue in time; the next one is served")]
+    private partial void LogPlaceExpired(string key);
+
     [LoggerMessage(4, LogLevel.Information, "Lock '{Key}' has no record and records may have been lost recently: its first grant waits until {NotBefore:O}")]
     private partial void LogLockDelay(string key, DateTimeOffset notBefore);
 
@@ -718,8 +767,11 @@ internal sealed partial class LockGrain : Grain, ILockGrain
         /// <summary>Its place in the queue; <see langword="null"/> once it left.</summary>
         public LinkedListNode<Waiter>? Node { get; set; }
 
-        /// <summary>The acquire call parked for this waiter.</summary>
+        /// <summary>The acquire call parked for this waiter; <see langword="null"/> between two calls of its wait.</summary>
         public ParkedCall? Call { get; set; }
+
+        /// <summary>Between two calls of its wait: when its place expires unless the next call comes.</summary>
+        public DateTimeOffset? AwayUntil { get; set; }
     }
 
     /// <summary>One acquire call, answered once: by a grant, by the grain sending it to retry, or by its own leaving.</summary>

@@ -24,6 +24,9 @@ public sealed class ClusterFixture : IAsyncLifetime
             {
                 options.MaxTtl = TimeSpan.FromMinutes(1);
                 options.ClockSkew = ClockSkew;
+
+                // Generous: a waiter's place must not expire because a busy machine was slow to send its next call.
+                options.RejoinWindow = TimeSpan.FromSeconds(10);
             });
 
             silo.AddIncomingGrainCallFilter(Calls);

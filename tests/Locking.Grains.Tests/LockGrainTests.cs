@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Orleans.Hosting;
 using Orleans.Runtime;
 
 namespace Locking.Grains.Tests;
@@ -108,6 +109,54 @@ public sealed class LockGrainTests(ClusterFixture fixture)
         await Task.WhenAll(a, b, c);
 
         Assert.Equal(["A", "B", "C"], order);
+    }
+
+    [Fact]
+    public async Task A_lease_that_comes_free_while_the_first_waiter_is_between_two_calls_waits_for_its_next_call()
+    {
+        var key = NewKey("rejoin");
+        var grain = Grain(key);
+        var holder = await HoldAsync(Provider, key);
+        var first = new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50)) { KeepPlace = true };
+        Assert.Equal(LockAcquireStatus.Busy, (await grain.AcquireAsync(first)).Status);
+        var second = Task.Run(() => Provider.AcquireAsync(key, new LockOptions { Wait = LongWait }).AsTask());
+        await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 2);
+
+        await holder.ReleaseAsync();
+        var back = await grain.AcquireAsync(first with { Wait = TimeSpan.FromSeconds(10), KeepPlace = false });
+
+        Assert.Equal(LockAcquireStatus.Granted, back.Status);
+        Assert.Equal(holder.FencingToken + 1, back.FencingToken);
+        Assert.False(second.IsCompleted);
+        Assert.True(await grain.ReleaseAsync(first.Owner, back.FencingToken));
+        await using var next = await second;
+        Assert.Equal(back.FencingToken + 1, next.FencingToken);
+    }
+
+    [Fact]
+    public async Task A_waiter_that_does_not_come_back_for_its_next_call_gives_up_its_place()
+    {
+        var calls = new LockGrainCalls();
+        await using var cluster = await TestClusters.StartAsync(1, silo => silo
+            .AddLockGrains(options => options.RejoinWindow = TimeSpan.FromSeconds(1))
+            .AddIncomingGrainCallFilter(calls));
+        await using var provider = new OrleansLockProvider(cluster.Client);
+        var key = NewKey("rejoin-expiry");
+        var grain = cluster.Client.GetGrain<ILockGrain>(key);
+        var holder = await HoldAsync(provider, key);
+        var gone = new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50)) { KeepPlace = true };
+        Assert.Equal(LockAcquireStatus.Busy, (await grain.AcquireAsync(gone)).Status);
+        var second = Task.Run(() => provider.AcquireAsync(key, new LockOptions { Wait = LongWait }).AsTask());
+
+        // The grain queues an acquire in the turn it arrives in, before it takes the release that follows.
+        await WaitUntilAsync(() => Task.FromResult(calls.Count(key, nameof(ILockGrain.AcquireAsync)) == 3));
+
+        await holder.ReleaseAsync();
+        await using var next = await second;
+
+        Assert.Equal(holder.FencingToken + 1, next.FencingToken);
+        Assert.Equal(0, (await grain.InspectAsync()).Waiters);
+        Assert.Equal(LockAcquireStatus.Busy, (await grain.AcquireAsync(gone with { Wait = TimeSpan.Zero, KeepPlace = false })).Status);
     }
 
     [Fact]
