@@ -9,7 +9,8 @@ namespace Locking;
 /// The lock of one key. The persisted <see cref="LockRecord"/> is the source of truth: every grant, renewal and
 /// release is written with the record's ETag before the reply, so when a duplicate activation exists (Orleans
 /// grants single activation only eventually) the one that loses the ETag race re-reads, grants nothing and
-/// deactivates. Waiters queue FIFO in the activation and are answered when the lease passes to them.
+/// deactivates. Waiters queue FIFO in the activation and are answered when the lease passes to them; a waiter whose
+/// wait spans several calls keeps its place between them (<see cref="LockAcquireRequest.KeepPlace"/>).
 /// </summary>
 /// <remarks>
 /// Acquire calls interleave (a parked waiter must not block the holder's renew or release), so every change of
@@ -26,6 +27,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
     /// write is under way and is rolled back if the write fails; inspection, which interleaves with writes, reads this.
     /// </summary>
     private LockRecord _stored = new();
+
     private readonly LockGrainOptions _options;
     private readonly RecordLossWindow _lossWindow;
     private readonly TimeProvider _time;
@@ -37,6 +39,7 @@ internal sealed partial class LockGrain : Grain, ILockGrain
 
     /// <summary>The waiter whose grant is being written now, if any.</summary>
     private Waiter? _granting;
+
     private IGrainTimer? _timer;
 
     /// <summary>The holder in the record was granted by another activation, on another clock: trust it <see cref="LockGrainOptions.ClockSkew"/> longer.</summary>
