@@ -47,14 +47,13 @@ public sealed class OrleansLockProvider : LockProvider
         var contentionRecorded = false;
         var backoff = _options.RetryDelay;
         var failures = 0;
-        var placeKept = false;
         while (true)
         {
             var left = infinite ? TimeSpan.MaxValue : request.Wait - TimeProvider.GetElapsedTime(started);
             var wait = left <= TimeSpan.Zero ? TimeSpan.Zero : left < _options.WaitPerCall ? left : _options.WaitPerCall;
 
             // Another call follows this one if it ends busy: the grain keeps the place for it.
-            placeKept = left > wait;
+            var placeKept = left > wait;
             var sent = TimeProvider.GetTimestamp();
             LockAcquireResult result;
             try

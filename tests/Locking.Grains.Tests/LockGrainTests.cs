@@ -151,7 +151,7 @@ public sealed class LockGrainTests(ClusterFixture fixture, ITestOutputHelper out
         var second = Task.Run(() => provider.AcquireAsync(key, new LockOptions { Wait = LongWait }).AsTask());
 
         // The grain queues an acquire in the turn it arrives in, before it takes the release that follows.
-        await WaitUntilAsync(() => Task.FromResult(calls.Count(key, nameof(ILockGrain.AcquireAsync)) == 3));
+        await WaitUntilAsync(() => Task.FromResult(calls.Count(key, nameof(ILockGrain.AcquireAsync)) >= 3));
 
         await holder.ReleaseAsync();
         await using var next = await second;

@@ -88,7 +88,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
         var holder = await LockGrainTests.HoldAsync(_provider, key, new LockOptions { Ttl = TimeSpan.FromSeconds(3), Renew = false });
         _faults.FailWrites(grain.GetGrainId(), int.MaxValue);
         var waiters = Enumerable.Range(0, 3)
-            .Select(_ => Task.Run(() => _provider.TryAcquireAsync(key, new LockOptions { Wait = TimeSpan.FromSeconds(3) }).AsTask()))
+            .Select(_ => Task.Run(() => _provider.TryAcquireAsync(key, new LockOptions { Wait = TimeSpan.FromSeconds(10) }).AsTask()))
             .ToArray();
         await LockGrainTests.WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 3);
 
@@ -115,7 +115,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
         var grain = Grain(NewKey());
         var holder = Guid.NewGuid();
         var held = await grain.AcquireAsync(new LockAcquireRequest(holder, TimeSpan.FromSeconds(60), TimeSpan.Zero));
-        var parked = grain.AcquireAsync(new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(2)));
+        var parked = grain.AcquireAsync(new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(3)));
         await LockGrainTests.WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 1);
 
         var write = _faults.HoldNextWrite(grain.GetGrainId());
