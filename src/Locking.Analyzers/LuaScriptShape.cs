@@ -30,7 +30,7 @@ internal enum LuaScriptKind
 internal sealed class LuaScriptShape
 {
     private const string KeyRef = @"(?:KEYS\s*\[\s*(?<k>\d+)\s*\]|@(?<kn>\w+))";
-    private const string ArgRef = @"(?:ARGV\s*\[\s*(?<a>\d+)\s*\]|@(?<an>\w+)|(?<al>[A-Za-z_]\w*))";
+    private const string ArgRef = @"(?:ARGV\s*\[\s*(?<a>\d+)\s*\]|KEYS\s*\[\s*(?<ak>\d+)\s*\]|@(?<an>\w+)|(?<al>[A-Za-z_]\w*))";
     private const string Call = @"redis\s*\.\s*p?call\s*\(\s*['""]";
 
     private static readonly Regex s_get = new(Call + @"h?get['""]\s*,\s*" + KeyRef, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
@@ -39,6 +39,8 @@ internal sealed class LuaScriptShape
     private static readonly Regex s_delete = new(Call + @"(?:del|unlink)['""]\s*,\s*" + KeyRef, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     private static readonly Regex s_expire = new(Call + @"(?:p?expire(?:at)?|set)['""]\s*,\s*" + KeyRef, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     private static readonly Regex s_set = new(Call + @"set['""]\s*,\s*" + KeyRef + @"\s*,\s*" + ArgRef, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+    private static readonly Regex s_setnx = new(Call + @"setnx['""]\s*,\s*" + KeyRef + @"\s*,\s*" + ArgRef, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+    private static readonly Regex s_expireCall = new(Call + @"p?expire['""]", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     private static readonly Regex s_nx = new(@"['""]nx['""]", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     private static readonly Regex s_expiryOption = new(@"['""](?:px|ex|pxat|exat)['""]", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     private static readonly Regex s_localFromArg = new(@"local\s+(?<name>[A-Za-z_]\w*)\s*=\s*(?:ARGV\s*\[\s*(?<a>\d+)\s*\]|@(?<an>\w+))", RegexOptions.CultureInvariant);
@@ -88,6 +90,12 @@ internal sealed class LuaScriptShape
             return new LuaScriptShape(LuaScriptKind.SetNotExists, KeyOf(set), ArgumentOf(set, text), s_expiryOption.IsMatch(text));
         }
 
+        var setnx = s_setnx.Match(text);
+        if (setnx.Success)
+        {
+            return new LuaScriptShape(LuaScriptKind.SetNotExists, KeyOf(setnx), ArgumentOf(setnx, text), s_expireCall.IsMatch(text));
+        }
+
         var delete = s_delete.Match(text);
         if (delete.Success && !get.Success)
         {
@@ -130,6 +138,12 @@ internal sealed class LuaScriptShape
             return new ScriptReference(0, match.Groups["an"].Value);
         }
 
+        if (match.Groups["ak"].Success)
+        {
+            // The owner passed as a second key (KEYS[2]): some scripts do.
+            return new ScriptReference(int.Parse(match.Groups["ak"].Value, System.Globalization.CultureInfo.InvariantCulture), null, IsKey: true);
+        }
+
         if (match.Groups["al"].Success)
         {
             foreach (Match local in s_localFromArg.Matches(text))
@@ -147,8 +161,8 @@ internal sealed class LuaScriptShape
     }
 }
 
-/// <summary>A KEYS[n] / ARGV[n] (1-based <see cref="Index"/>) or an @name of a prepared LuaScript.</summary>
-internal readonly record struct ScriptReference(int Index, string? Name)
+/// <summary>A KEYS[n] (<see cref="IsKey"/>) or ARGV[n] (1-based <see cref="Index"/>), or an @name of a prepared LuaScript.</summary>
+internal readonly record struct ScriptReference(int Index, string? Name, bool IsKey = false)
 {
     public bool IsKnown => Index > 0 || !string.IsNullOrEmpty(Name);
 }

@@ -94,7 +94,7 @@ internal sealed class RedisCall
     public bool IsLockByItself { get; set; }
 
     /// <summary>Whether this call takes a lock: its key is a lock key.</summary>
-    public bool TakesLock => Kind is RedisCallKind.Acquire or RedisCallKind.HashSetNotExists && (ResultUsed || IsLockByItself);
+    public bool TakesLock => Kind is RedisCallKind.Acquire or RedisCallKind.HashSetNotExists && (ResultUsed || IsLockByItself) && !Key.HoldsRandom;
 
     public bool SameMember(RedisCall other) => SymbolEqualityComparer.Default.Equals(Member, other.Member) && Invocation.Syntax.SyntaxTree == other.Invocation.Syntax.SyntaxTree;
 
@@ -290,7 +290,7 @@ internal static class RedisCallReader
         var call = new RedisCall(RedisCallKind.Delete, invocation, key, RedisKeyIdentity.Of(key, locals), member)
         {
             ResultUsed = IsResultUsed(invocation),
-            Owner = shape.Owner.IsKnown ? Pick(shape.Owner, valueList) : null,
+            Owner = shape.Owner.IsKnown ? Pick(shape.Owner, shape.Owner.IsKey ? keyList : valueList) : null,
         };
         switch (shape.Kind)
         {

@@ -29,8 +29,11 @@ internal sealed class RedisKeyIdentity
     /// <summary>Brackets a member or helper that stands in a template (the same member in the same place matches).</summary>
     private const char Fixed = '\u0001';
 
-    private RedisKeyIdentity(ISymbol? anchor, string? text, string? template, bool isConstant, bool variesPerCall, ImmutableArray<ISymbol> sources, string display)
+    private RedisKeyIdentity(ISymbol? anchor, string? text, string? template, bool isConstant, bool variesPerCall, bool holdsRandom, ImmutableArray<ISymbol> sources,
+        ImmutableHashSet<string> holes, string display)
     {
+        Holes = holes;
+        HoldsRandom = holdsRandom;
         Anchor = anchor;
         Text = text;
         Template = template;
@@ -55,8 +58,17 @@ internal sealed class RedisKeyIdentity
     /// <summary>Whether the key is built from the call's own values (parameters, locals): each call may lock another key.</summary>
     public bool VariesPerCall { get; }
 
+    /// <summary>
+    /// Whether the key holds a value made at random for the call ($"session:{Guid.NewGuid()}"): such a key names
+    /// something new (a session, an upload), not a lock that others contend for.
+    /// </summary>
+    public bool HoldsRandom { get; }
+
     /// <summary>The parameters and locals the key is built from.</summary>
     public ImmutableArray<ISymbol> Sources { get; }
+
+    /// <summary>The expressions that fill the key's holes, as written (without whitespace): "order.Id", "tenant".</summary>
+    public ImmutableHashSet<string> Holes { get; }
 
     /// <summary>The key as written at the call, for messages.</summary>
     public string Display { get; }
@@ -135,8 +147,15 @@ internal sealed class RedisKeyIdentity
     public static RedisKeyIdentity Of(IOperation key, LocalValues locals)
     {
         var display = key.Syntax.ToString();
-        var value = Resolve(Unwrap(key), locals, MaxHops);
         var builder = new TemplateBuilder(locals);
+        var value = Unwrap(key);
+        for (var hops = MaxHops; hops > 0 && value is ILocalReferenceOperation local && locals.SingleValue(local) is { } initializer; hops--)
+        {
+            // The key's locals are its sources too: an owner read from them is the key's own value.
+            builder.Sources.Add(local.Local);
+            value = Unwrap(initializer);
+        }
+
         builder.Add(value, MaxHops, topLevel: true);
         var template = builder.Complete ? builder.ToString() : null;
         var sources = builder.Sources.ToImmutableArray();
@@ -170,18 +189,7 @@ internal sealed class RedisKeyIdentity
         }
 
         var isConstant = value.ConstantValue is { HasValue: true, Value: string };
-        return new RedisKeyIdentity(anchor, text, template, isConstant, builder.Varies, sources, display);
-    }
-
-    /// <summary>The key under locals with one assignment and under conversions, up to a few hops.</summary>
-    private static IOperation Resolve(IOperation value, LocalValues locals, int hops)
-    {
-        while (hops-- > 0 && value is ILocalReferenceOperation local && locals.SingleValue(local) is { } initializer)
-        {
-            value = Unwrap(initializer);
-        }
-
-        return value;
+        return new RedisKeyIdentity(anchor, text, template, isConstant, builder.Varies, builder.HoldsRandom, sources, builder.Holes.ToImmutableHashSet(), display);
     }
 
     /// <summary>Whether a member is read from this instance or statically (so it is the type's own, fixed member).</summary>
@@ -237,7 +245,7 @@ internal sealed class RedisKeyIdentity
         return 0;
     }
 
-    private static string Normalize(string text)
+    internal static string Normalize(string text)
     {
         var normalized = new string(text.Where(c => !char.IsWhiteSpace(c)).ToArray());
         return normalized.StartsWith("this.", StringComparison.Ordinal) ? normalized.Substring(5) : normalized;
@@ -250,10 +258,14 @@ internal sealed class RedisKeyIdentity
 
         public HashSet<ISymbol> Sources { get; } = new(SymbolEqualityComparer.Default);
 
+        public HashSet<string> Holes { get; } = new(StringComparer.Ordinal);
+
         /// <summary>False when the key is one opaque value (a parameter, a local of unknown value): no template.</summary>
         public bool Complete { get; private set; } = true;
 
         public bool Varies { get; private set; }
+
+        public bool HoldsRandom { get; private set; }
 
         public override string ToString() => _text.ToString();
 
@@ -418,10 +430,14 @@ internal sealed class RedisKeyIdentity
 
         private void CollectSources(IOperation operation)
         {
+            Holes.Add(Normalize(Unwrap(operation).Syntax.ToString()));
             foreach (var node in operation.DescendantsAndSelf())
             {
                 switch (node)
                 {
+                    case IInvocationOperation call when OwnerClassifier.IsRandom(call.TargetMethod):
+                        HoldsRandom = true;
+                        break;
                     case IParameterReferenceOperation parameter:
                         Sources.Add(parameter.Parameter);
                         Varies = true;
@@ -436,6 +452,10 @@ internal sealed class RedisKeyIdentity
                                 if (inner is IParameterReferenceOperation p)
                                 {
                                     Sources.Add(p.Parameter);
+                                }
+                                else if (inner is IInvocationOperation call && OwnerClassifier.IsRandom(call.TargetMethod))
+                                {
+                                    HoldsRandom = true;
                                 }
                             }
                         }

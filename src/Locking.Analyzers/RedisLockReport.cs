@@ -87,7 +87,7 @@ internal sealed class TypeReport
             }
 
             var acquire = LockCallFor(delete);
-            if (acquire is null && !delete.Key.IsUnderLockPrefix && !IsReleaseOfCallersKey(delete))
+            if (acquire is null && !delete.Key.IsUnderLockPrefix && !IsReleaseOfCallersKey(delete) && !IsPassedLockKey(delete))
             {
                 continue;
             }
@@ -146,6 +146,30 @@ internal sealed class TypeReport
         }
 
         return _lockCalls.Any(c => c.TakesLock && c.Key.Anchor is IParameterSymbol);
+    }
+
+    /// <summary>
+    /// A private helper that deletes the key it is given (ReleaseAsync(RedisKey key) => KeyDeleteAsync(key)), and a
+    /// caller in this type passes it one of the type's lock keys.
+    /// </summary>
+    private bool IsPassedLockKey(RedisCall delete)
+    {
+        if (delete.Key.Anchor is not IParameterSymbol { ContainingSymbol: IMethodSymbol { DeclaredAccessibility: Accessibility.Private } method } parameter
+            || _seen.Members.CallsOf(method) is not { Count: > 0 } calls)
+        {
+            return false;
+        }
+
+        foreach (var call in calls)
+        {
+            var argument = call.Arguments.FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.Parameter?.OriginalDefinition, parameter.OriginalDefinition));
+            if (argument is { ArgumentKind: not ArgumentKind.DefaultValue } && IsLockKey(RedisKeyIdentity.Of(argument.Value, _seen.Locals)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsReleaseName(ISymbol member)
@@ -228,7 +252,7 @@ internal sealed class TypeReport
         var reportedKeys = new List<RedisKeyIdentity>();
         foreach (var check in _calls.Where(c => c.Kind == RedisCallKind.OwnerCheck && c.Owner is not null))
         {
-            var owner = _owners.Classify(check.Owner!, check.Key.Sources);
+            var owner = _owners.Classify(check.Owner!, check.Key);
             if (!IsShared(owner, check.Key))
             {
                 if (owner.Scope == OwnerScope.Unknown)
@@ -253,7 +277,7 @@ internal sealed class TypeReport
                 continue;
             }
 
-            var owner = _owners.Classify(acquire.Owner!, acquire.Key.Sources);
+            var owner = _owners.Classify(acquire.Owner!, acquire.Key);
             if (IsShared(owner, acquire.Key))
             {
                 ReportShared(acquire, owner, acquire, null);
@@ -300,7 +324,7 @@ internal sealed class TypeReport
             return null;
         }
 
-        var owner = _owners.Classify(acquire.Owner, acquire.Key.Sources);
+        var owner = _owners.Classify(acquire.Owner, acquire.Key);
         var shared = IsShared(owner, acquire.Key);
         var value = RedisKeyIdentity.Unwrap(acquire.Owner);
         var locations = new List<Location> { acquire.Invocation.Syntax.GetLocation() };

@@ -83,11 +83,11 @@ internal sealed class OwnerClassifier
         _locals = locals;
     }
 
-    /// <summary>The owner value of <paramref name="owner"/>, used with a lock key built from <paramref name="keySources"/>.</summary>
-    public OwnerValue Classify(IOperation owner, IReadOnlyCollection<ISymbol> keySources)
-        => Classify(owner, keySources, MaxDepth);
+    /// <summary>The owner value of <paramref name="owner"/>, used with the lock key <paramref name="key"/> (null: no key to compare with).</summary>
+    public OwnerValue Classify(IOperation owner, RedisKeyIdentity? key)
+        => Classify(owner, key, MaxDepth);
 
-    private OwnerValue Classify(IOperation operation, IReadOnlyCollection<ISymbol> keySources, int depth)
+    private OwnerValue Classify(IOperation operation, RedisKeyIdentity? key, int depth)
     {
         operation = RedisKeyIdentity.Unwrap(operation);
         if (depth <= 0)
@@ -105,43 +105,44 @@ internal sealed class OwnerClassifier
             case IInterpolatedStringOperation interpolated:
                 return OwnerValue.Combine(interpolated.Parts.Select(p => p switch
                 {
-                    IInterpolationOperation interpolation => Classify(interpolation.Expression, keySources, depth - 1),
+                    IInterpolationOperation interpolation => Classify(interpolation.Expression, key, depth - 1),
                     _ => OwnerValue.Constant,
                 }));
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } add:
-                return OwnerValue.Combine(new[] { Classify(add.LeftOperand, keySources, depth - 1), Classify(add.RightOperand, keySources, depth - 1) });
+                return OwnerValue.Combine(new[] { Classify(add.LeftOperand, key, depth - 1), Classify(add.RightOperand, key, depth - 1) });
             case IParameterReferenceOperation parameter:
-                return Parameter(parameter.Parameter, keySources, depth);
+                return Parameter(parameter.Parameter, key, depth);
             case ILocalReferenceOperation local:
-                if (keySources.Contains(local.Local, SymbolEqualityComparer.Default) && _locals.SingleValue(local) is null)
-                {
-                    return OwnerValue.Shared(DerivedFromKey);
-                }
-
                 var values = LocalValues.AllValues(local).ToList();
-                return values.Count == 0 || values.Any(v => v is null)
+                var assigned = values.Count == 0 || values.Any(v => v is null)
                     ? OwnerValue.Unknown
-                    : OwnerValue.Combine(values.Select(v => Classify(v!, keySources, depth - 1)));
+                    : OwnerValue.Combine(values.Select(v => Classify(v!, key, depth - 1)));
+                // A local the key is built from is the key's own value, unless it is new per acquisition.
+                return IsKeySource(key, local.Local) && assigned.Scope != OwnerScope.PerAcquisition
+                    ? OwnerValue.Shared(DerivedFromKey)
+                    : assigned;
             case IFieldReferenceOperation field:
-                return Member(field.Field, field, field.Instance, keySources, depth);
+                return Member(field.Field, field, field.Instance, key, depth);
             case IPropertyReferenceOperation { Arguments.Length: 0 } property:
-                return Member(property.Property, property, property.Instance, keySources, depth);
+                return Member(property.Property, property, property.Instance, key, depth);
             case IInvocationOperation invocation:
-                return Invocation(invocation, keySources, depth);
+                return Invocation(invocation, key, depth);
             case IObjectCreationOperation { Type.Name: "Guid" or "Random" }:
                 return OwnerValue.Unknown;
             case IArrayCreationOperation { Initializer: { } initializer }:
-                return OwnerValue.Combine(initializer.ElementValues.Select(v => Classify(v, keySources, depth - 1)));
+                return OwnerValue.Combine(initializer.ElementValues.Select(v => Classify(v, key, depth - 1)));
             case IAwaitOperation awaited:
-                return Classify(awaited.Operation, keySources, depth - 1);
+                return Classify(awaited.Operation, key, depth - 1);
             default:
                 return OwnerValue.Unknown;
         }
     }
 
-    private OwnerValue Parameter(IParameterSymbol parameter, IReadOnlyCollection<ISymbol> keySources, int depth)
+    private static bool IsKeySource(RedisKeyIdentity? key, ISymbol symbol) => key is not null && key.Sources.Contains(symbol, SymbolEqualityComparer.Default);
+
+    private OwnerValue Parameter(IParameterSymbol parameter, RedisKeyIdentity? key, int depth)
     {
-        if (keySources.Contains(parameter, SymbolEqualityComparer.Default))
+        if (IsKeySource(key, parameter))
         {
             return OwnerValue.Shared(DerivedFromKey);
         }
@@ -165,7 +166,7 @@ internal sealed class OwnerClassifier
                     return OwnerValue.Unknown;
                 }
 
-                passed.Add(Classify(argument.Value, Array.Empty<ISymbol>(), depth - 1));
+                passed.Add(Classify(argument.Value, null, depth - 1));
             }
 
             return OwnerValue.Combine(passed);
@@ -174,7 +175,7 @@ internal sealed class OwnerClassifier
         return OwnerValue.Unknown;
     }
 
-    private OwnerValue Member(ISymbol member, IOperation reference, IOperation? instance, IReadOnlyCollection<ISymbol> keySources, int depth)
+    private OwnerValue Member(ISymbol member, IOperation reference, IOperation? instance, RedisKeyIdentity? key, int depth)
     {
         if (WellKnown(member) is { } known)
         {
@@ -183,10 +184,26 @@ internal sealed class OwnerClassifier
 
         if (!RedisKeyIdentity.IsOwnMember(instance))
         {
-            // options.Owner, request.Id: the value of another object; shared only when that object is the key's.
-            return instance is IParameterReferenceOperation or ILocalReferenceOperation && Classify(instance, keySources, depth - 1) is { Why: DerivedFromKey } derived
-                ? derived
-                : OwnerValue.Unknown;
+            // options.Owner, request.Id: the value of another object; shared when the key is built from that very value.
+            if (key is not null && key.Holes.Contains(RedisKeyIdentity.Normalize(reference.Syntax.ToString())))
+            {
+                return OwnerValue.Shared(DerivedFromKey);
+            }
+
+            // Stored data of an object the type keeps for its life (Lazy<T>.Value, IOptions<T>.Value, a settings
+            // object's field or auto-property): as shared as the object that holds it.
+            if (instance is not null && IsStoredValue(member))
+            {
+                var holder = Classify(instance, null, depth - 1);
+                return holder.Scope switch
+                {
+                    OwnerScope.Shared => holder,
+                    OwnerScope.PerInstance => new OwnerValue(OwnerScope.PerInstance, "a value read from an object the instance keeps for its life"),
+                    _ => OwnerValue.Unknown,
+                };
+            }
+
+            return OwnerValue.Unknown;
         }
 
         if (member is IFieldSymbol { IsConst: true })
@@ -202,7 +219,7 @@ internal sealed class OwnerClassifier
         if (Getter(member, reference.SemanticModel) is { } getter)
         {
             // A computed property: what its getter returns.
-            return Classify(getter, keySources, depth - 1);
+            return Classify(getter, key, depth - 1);
         }
 
         var settable = member switch
@@ -227,7 +244,7 @@ internal sealed class OwnerClassifier
             return OwnerValue.Unknown;
         }
 
-        OwnerValue Of(MemberAssignment a) => a.Value is null ? OwnerValue.Unknown : Classify(a.Value, Array.Empty<ISymbol>(), depth - 1);
+        OwnerValue Of(MemberAssignment a) => a.Value is null ? OwnerValue.Unknown : Classify(a.Value, null, depth - 1);
         var later = assignments.Where(a => !a.AtConstruction).ToList();
         if (later.Count > 0)
         {
@@ -244,6 +261,26 @@ internal sealed class OwnerClassifier
         return member.IsStatic
             ? OwnerValue.Shared("a static member set once per process")
             : new OwnerValue(OwnerScope.PerInstance, "a field set once per instance");
+    }
+
+    /// <summary>
+    /// Whether reading the member gives back a value stored once, not one computed per read: Lazy&lt;T&gt;.Value,
+    /// IOptions&lt;T&gt;.Value, a field, or an auto-property declared in source.
+    /// </summary>
+    private static bool IsStoredValue(ISymbol member)
+    {
+        switch (member)
+        {
+            case IPropertySymbol { Name: "Value", ContainingType: { Name: "Lazy" or "IOptions" or "IOptionsSnapshot" } }:
+                return true;
+            case IFieldSymbol { IsConst: false }:
+                return true;
+            case IPropertySymbol property when property.DeclaringSyntaxReferences.Length > 0:
+                return property.DeclaringSyntaxReferences.All(r => r.GetSyntax() is PropertyDeclarationSyntax { ExpressionBody: null, AccessorList: { } accessors }
+                    && accessors.Accessors.All(a => a.Body is null && a.ExpressionBody is null));
+            default:
+                return false;
+        }
     }
 
     /// <summary>The expression a computed property returns, when it is declared in the same file.</summary>
@@ -269,14 +306,13 @@ internal sealed class OwnerClassifier
         return expression is null ? null : model.GetOperation(expression);
     }
 
-    private OwnerValue Invocation(IInvocationOperation invocation, IReadOnlyCollection<ISymbol> keySources, int depth)
+    private OwnerValue Invocation(IInvocationOperation invocation, RedisKeyIdentity? key, int depth)
     {
         var method = invocation.TargetMethod;
         var type = method.ContainingType;
         var typeName = type?.Name;
-        var ns = type?.ContainingNamespace?.ToDisplayString();
 
-        if (IsRandom(method, typeName, ns))
+        if (IsRandom(method))
         {
             return OwnerValue.PerAcquisition;
         }
@@ -301,14 +337,14 @@ internal sealed class OwnerClassifier
             var parts = new List<OwnerValue>();
             if (invocation.Instance is { } instance)
             {
-                parts.Add(Classify(instance, keySources, depth - 1));
+                parts.Add(Classify(instance, key, depth - 1));
             }
 
             foreach (var argument in invocation.Arguments)
             {
                 if (argument.ArgumentKind != ArgumentKind.DefaultValue && argument.Value.Type?.Name is not ("IFormatProvider" or "CultureInfo"))
                 {
-                    parts.Add(Classify(argument.Value, keySources, depth - 1));
+                    parts.Add(Classify(argument.Value, key, depth - 1));
                 }
             }
 
@@ -318,17 +354,18 @@ internal sealed class OwnerClassifier
         // A helper of this type that returns one expression: what it returns (its parameters are unknown).
         if (SymbolEqualityComparer.Default.Equals(type, _type) && HelperBody(invocation) is { } body)
         {
-            return Classify(body, Array.Empty<ISymbol>(), depth - 1);
+            return Classify(body, null, depth - 1);
         }
 
         return OwnerValue.Unknown;
     }
 
-    private static bool IsRandom(IMethodSymbol method, string? typeName, string? ns) => (typeName, method.Name) switch
+    /// <summary>Whether a method makes a new random value each call (a GUID, random bytes or numbers, a ULID).</summary>
+    internal static bool IsRandom(IMethodSymbol method) => (method.ContainingType?.Name, method.Name) switch
     {
         ("Guid", "NewGuid" or "CreateVersion7") => true,
-        ("RandomNumberGenerator", _) => ns == "System.Security.Cryptography",
-        ("Random", _) => ns == "System",
+        ("RandomNumberGenerator", _) => method.ContainingNamespace?.ToDisplayString() == "System.Security.Cryptography",
+        ("Random", _) => method.ContainingType.ContainingNamespace?.Name == "System",
         ("Ulid", "NewUlid") => true,
         ("ObjectId", "GenerateNewId") => true,
         _ => false,
