@@ -75,7 +75,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor MissingCoreMethod = Create(
         "LOCK007", "The body method of an [Exclusive] method is missing",
-        "[Exclusive] method '{0}' needs a body method '{1}' with parameters ({2})",
+        "[Exclusive] method '{0}' needs a body method '{1}' with parameters ({2}){3}",
         Usage, DiagnosticSeverity.Error,
         "The body of an [Exclusive] method lives in {Name}Core, with the same parameters plus optionally a LockLease and a CancellationToken.");
 
