@@ -1,0 +1,55 @@
+using System.Globalization;
+using Locking.Testing;
+using StackExchange.Redis;
+
+namespace Locking.FaultTests.Harness;
+
+/// <summary>
+/// Counts the commands clients sent to one redis-server (INFO commandstats), across restarts: the counts are
+/// collected before each kill and at the end. A connection's own chatter (handshake, heartbeats, subscriptions,
+/// the tie-breaker read) is left out, so what remains is what the lock clients asked of the store.
+/// </summary>
+public sealed class StoreCommands(RedisServer server)
+{
+    private static readonly HashSet<string> s_chatter =
+    [
+        "info", "config", "ping", "echo", "client", "cluster", "hello", "command", "select", "auth", "role",
+        "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "get", "scan", "keys", "pttl",
+    ];
+
+    private readonly Dictionary<string, long> _calls = [];
+
+    public RedisServer Server => server;
+
+    public long Total => _calls.Values.Sum();
+
+    /// <summary>Adds the server's counts since the last collection and starts counting afresh.</summary>
+    public async Task CollectAsync()
+    {
+        var configuration = server.Configuration(5000);
+        configuration.AllowAdmin = true;
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var redis = admin.GetServer(server.Endpoint);
+        var info = await redis.InfoAsync("commandstats");
+        foreach (var entry in info.SelectMany(group => group))
+        {
+            // cmdstat_evalsha => calls=12,usec=...
+            var command = entry.Key.StartsWith("cmdstat_", StringComparison.Ordinal) ? entry.Key["cmdstat_".Length..] : entry.Key;
+            if (s_chatter.Contains(command.Split('|')[0]))
+            {
+                continue;
+            }
+
+            var calls = entry.Value.Split(',').First(part => part.StartsWith("calls=", StringComparison.Ordinal))["calls=".Length..];
+            _calls[command] = _calls.GetValueOrDefault(command) + long.Parse(calls, CultureInfo.InvariantCulture);
+        }
+
+        await redis.ExecuteAsync("CONFIG", "RESETSTAT");
+    }
+
+    /// <summary>"12.3 (evalsha 1,204, publish 88)": per grant, then the counts behind it.</summary>
+    public string PerGrant(int grants) => grants == 0
+        ? "-"
+        : (Total / (double)grants).ToString("0.0", CultureInfo.InvariantCulture) + " (" +
+          string.Join(", ", _calls.OrderByDescending(c => c.Value).Select(c => $"{c.Key} {c.Value.ToString("N0", CultureInfo.InvariantCulture)}")) + ")";
+}

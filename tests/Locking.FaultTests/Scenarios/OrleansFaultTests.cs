@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Sockets;
+using Locking.FaultTests.Harness;
+using Locking.Testing;
+using Xunit.Abstractions;
+
+namespace Locking.FaultTests.Scenarios;
+
+/// <summary>
+/// Faults against Orleans lock grains: three silo processes with Redis membership and Redis grain storage (as in
+/// samples/Locking.Cluster), four client processes; the silo that hosts the lock grain is killed while a lease is held.
+/// </summary>
+public sealed class OrleansFaultTests(ITestOutputHelper output)
+{
+    private const int TtlMs = 3000;
+
+    [Fact]
+    public async Task Killing_the_silo_that_hosts_a_lock_grain_never_yields_two_holders()
+    {
+        await using var scenario = await FaultScenario.StartAsync("Orleans, the silo hosting the lock grain killed (SIGKILL)", output);
+        await using var redis = await RedisServer.StartAsync();
+        var cluster = $"faults-{Guid.NewGuid():N}";
+        var silos = new Dictionary<int, ChildProcess>();
+        foreach (var silo in await Task.WhenAll(Enumerable.Range(1, 3).Select(async i =>
+        {
+            var (siloPort, gatewayPort) = (FreePort(), FreePort());
+            return (siloPort, await scenario.StartSiloAsync($"silo{i}", redis.Endpoint, cluster, siloPort, gatewayPort));
+        })))
+        {
+            silos[silo.siloPort] = silo.Item2;
+        }
+
+        var spec = new WorkerSpec { Keys = ["silo-killed"], TtlMs = TtlMs };
+        var workers = await scenario.StartWorkersAsync(4, new StoreSpec("orleans", redis.Endpoint, cluster), spec);
+        scenario.Begin();
+        await scenario.WaitForGrantsAsync(20, "warm-up", seconds: 60);
+
+        for (var round = 0; round < 2; round++)
+        {
+            // The holder holds across the kill: its renewals must reach the grain's next activation, or it learns of
+            // the loss; either way nobody else may be told "held" before its lease ended.
+            var victim = workers[round];
+            var (key, token) = await scenario.ArmAsync(victim);
+            var located = await scenario.AskAsync($"locate {key}", $"located {key}");
+            Assert.True(int.TryParse(located, out var port) && silos.ContainsKey(port), $"The lock grain of '{key}' is on no known silo: '{located}'.");
+            silos[port].Kill();
+            silos.Remove(port);
+            scenario.Fault($"kill silo {port} hosting the grain while {victim.Name} holds token {token}");
+            victim.Send($"go {TtlMs * 2}");
+            await scenario.WaitForGrantsAsync(scenario.Grants + 10, $"after silo {port} was killed", seconds: 60);
+        }
+
+        await scenario.StopWorkersAsync();
+        var leaked = await LeakedGrainsAsync(scenario, spec.Keys);
+        await scenario.ExitWorkersAsync();
+        var report = await scenario.CheckAsync(spec.Keys, leaked, scenario.GrainCallsPerGrant);
+        ScenarioSteps.AssertSafe(report, storeKeptItsData: true);
+        scenario.Passed();
+    }
+
+    /// <summary>
+    /// Keys whose grain still reports a live holder once every worker is idle and a TTL plus the grains' clock skew
+    /// (1 s) has passed: a lease the library forgot, or keeps renewing for nobody.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> LeakedGrainsAsync(FaultScenario scenario, string[] keys)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(TtlMs + 2000);
+        while (true)
+        {
+            var leaked = new List<string>();
+            foreach (var key in keys)
+            {
+                var state = await scenario.AskAsync($"inspect {key}", $"inspected {key}");
+                if (state != "free")
+                {
+                    leaked.Add($"{key}: {state}");
+                }
+            }
+
+            if (leaked.Count == 0 || DateTime.UtcNow > deadline)
+            {
+                return leaked;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,53 @@
+using Locking.FaultTests.Checking;
+using Locking.FaultTests.Harness;
+
+// Scenarios run one at a time: each starts its own servers and processes, and two at once would only slow each other.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace Locking.FaultTests.Scenarios;
+
+/// <summary>The steps and checks every scenario shares.</summary>
+internal static class ScenarioSteps
+{
+    /// <summary>
+    /// Stops the workers, counts the store's commands, looks for leaked keys (up to <paramref name="settleMs"/>),
+    /// lets the workers exit and checks the histories.
+    /// </summary>
+    public static async Task<ScenarioReport> FinishOnRedisAsync(FaultScenario scenario, IReadOnlyList<StoreCommands> stores, string[] keys, int settleMs)
+    {
+        await scenario.StopWorkersAsync();
+        foreach (var store in stores)
+        {
+            await store.CollectAsync();
+        }
+
+        var leaked = await FaultScenario.LeakedRedisKeysAsync(stores.Select(s => s.Server), settleMs);
+        await scenario.ExitWorkersAsync();
+        return await scenario.CheckAsync(keys, leaked, grants => string.Join("; ", stores.Select(s => s.PerGrant(grants))));
+    }
+
+    /// <summary>
+    /// What must hold under every fault: some grants, no stale write accepted, fencing tokens in order, no leaked
+    /// key, a grant after every fault; and no two holds the library believed valid at once where the store kept
+    /// its data (<paramref name="storeKeptItsData"/>).
+    /// </summary>
+    public static void AssertSafe(ScenarioReport report, bool storeKeptItsData)
+    {
+        Assert.True(report.Grants.Count > 0, $"No grants at all.\n{report}");
+        Assert.True(report.StaleWritesAccepted.Count == 0, $"The resource accepted stale writes.\n{report}");
+        Assert.True(report.FencingOrderViolations.Count == 0, $"Fencing tokens out of order.\n{report}");
+        Assert.True(report.LeakedKeys.Count == 0, $"Keys leaked.\n{report}");
+        Assert.True(report.UnusableAfterFault.All(u => u.NextGrantMs is not null), $"A fault was followed by no grant.\n{report}");
+        if (storeKeptItsData)
+        {
+            Assert.True(report.Overlaps.Count == 0, $"The library told two holders 'held' at the same time.\n{report}");
+        }
+    }
+
+    /// <summary>The grant of <paramref name="worker"/> with <paramref name="token"/> learned it was lost.</summary>
+    public static void AssertLearnedOfLoss(ScenarioReport report, string worker, long token)
+    {
+        var grant = report.Grants.Single(g => g.Worker == worker && g.Token == token);
+        Assert.True(grant.SeenLost, $"{grant} never learned that its lease was lost.\n{report}");
+    }
+}
