@@ -14,9 +14,10 @@ public static class Checker
 {
     public static ScenarioReport Check(
         string scenario,
+        long origin,
         IReadOnlyList<HistoryEvent> history,
         IReadOnlyDictionary<string, IReadOnlyList<ResourceWrite>> resource,
-        IReadOnlyList<string> leakedKeys,
+        IReadOnlyList<LeakedKey> leakedKeys,
         string storeCallsPerGrant)
     {
         var events = history.OrderBy(e => e.Timestamp).ToArray();
@@ -24,7 +25,8 @@ public static class Checker
         var report = new ScenarioReport
         {
             Scenario = scenario,
-            Origin = events.Length > 0 ? events[0].Timestamp : 0,
+            Origin = origin,
+            Events = events,
             Grants = grants.Values.ToArray(),
             LeakedKeys = leakedKeys,
             StoreCallsPerGrant = storeCallsPerGrant,

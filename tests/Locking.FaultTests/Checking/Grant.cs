@@ -37,3 +37,6 @@ public sealed class Grant
 
     public override string ToString() => $"{Worker}#{Number} (token {Token})";
 }
+
+/// <summary>A lock key found held in the store at the end, and when it was set (estimated from its remaining TTL), if known.</summary>
+public sealed record LeakedKey(string Description, long? SetAt);

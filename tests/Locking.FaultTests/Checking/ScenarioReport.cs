@@ -19,7 +19,10 @@ public sealed class ScenarioReport
 
     public required IReadOnlyList<HistoryEvent> Faults { get; init; }
 
-    public required IReadOnlyList<string> LeakedKeys { get; init; }
+    public required IReadOnlyList<LeakedKey> LeakedKeys { get; init; }
+
+    /// <summary>Every event of the scenario, in time order.</summary>
+    public required IReadOnlyList<HistoryEvent> Events { get; init; }
 
     /// <summary>Store commands (Redis) or grain calls (Orleans) per grant, as text: one figure per store.</summary>
     public required string StoreCallsPerGrant { get; init; }
@@ -80,10 +83,26 @@ public sealed class ScenarioReport
             $" (requested {At(o.Second.RequestedAt)}; first lost at {(o.First.LostAt is { } lost ? At(lost) : "never")})"));
         Examples("stale write accepted", StaleWritesAccepted);
         Examples("fencing order", FencingOrderViolations);
-        Examples("leaked", LeakedKeys);
+        foreach (var leaked in LeakedKeys.Take(5))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  leaked: {leaked.Description}{(leaked.SetAt is { } set ? $", set at about {At(set)}; events around then:" : "")}");
+            if (leaked.SetAt is { } setAt)
+            {
+                Context(setAt, 25);
+            }
+        }
         return text.ToString();
 
         void Line(string name, object value) => text.AppendLine(CultureInfo.InvariantCulture, $"  {name,-36} {value}");
+
+        void Context(long at, double windowMs)
+        {
+            var window = (long)(windowMs * System.Diagnostics.Stopwatch.Frequency / 1000);
+            foreach (var e in Events.Where(e => Math.Abs(e.Timestamp - at) <= window))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"    {At(e.Timestamp)} {e}");
+            }
+        }
 
         void Examples(string what, IEnumerable<string> items)
         {

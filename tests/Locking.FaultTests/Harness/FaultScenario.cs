@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Locking.FaultTests.Checking;
 using Locking.FaultTests.Histories;
@@ -60,6 +61,9 @@ public sealed class FaultScenario : IAsyncDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>When the scenario started: the report counts its times from here.</summary>
+    public long Origin { get; } = Stopwatch.GetTimestamp();
 
     /// <summary>Where the histories are written.</summary>
     public string Folder { get; }
@@ -127,6 +131,7 @@ public sealed class FaultScenario : IAsyncDisposable
         }
 
         await Task.WhenAll(started.Select(w => w.WaitForLineAsync(line => line == "ready", "ready", seconds: 120)));
+        Step($"{count} workers ready");
         return [.. started];
     }
 
@@ -151,12 +156,16 @@ public sealed class FaultScenario : IAsyncDisposable
         }));
         _others.Add(silo);
         await silo.WaitForLineAsync(line => line.StartsWith("ready", StringComparison.Ordinal), "ready", seconds: 120);
+        Step($"{name} ready");
         return silo;
     }
 
     /// <summary>Waits until the workers reported <paramref name="count"/> grants in all (30 s bound: a liveness failure, not a timing one).</summary>
-    public Task WaitForGrantsAsync(int count, string why, double seconds = 30)
-        => Until(() => Grants >= count, $"{count} grants ({why}); {Grants} so far", seconds);
+    public async Task WaitForGrantsAsync(int count, string why, double seconds = 30)
+    {
+        await Until(() => Grants >= count, $"{count} grants ({why}); {Grants} so far", seconds);
+        Step($"{count} grants ({why})");
+    }
 
     /// <summary>Waits until the resource accepted a write with a token above <paramref name="token"/>: a successor held the key and wrote.</summary>
     public async Task WaitForSuccessorWriteAsync(string key, long token, double seconds = 30)
@@ -197,10 +206,21 @@ public sealed class FaultScenario : IAsyncDisposable
         return (parts[1], long.Parse(parts[3], CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Logs a fault in the nemesis's history, with the time it was injected.</summary>
-    public void Fault(string what) => Nemesis.Log(EventKind.Fault, detail: what);
+    /// <summary>Notes in the test output how far the scenario got, and when.</summary>
+    public void Step(string what) => _output.WriteLine($"[{Stopwatch.GetElapsedTime(Origin).TotalSeconds,6:0.0} s] {what}");
 
-    public void Healed(string what) => Nemesis.Log(EventKind.Healed, detail: what);
+    /// <summary>Logs a fault in the nemesis's history, with the time it was injected.</summary>
+    public void Fault(string what)
+    {
+        Nemesis.Log(EventKind.Fault, detail: what);
+        Step("fault: " + what);
+    }
+
+    public void Healed(string what)
+    {
+        Nemesis.Log(EventKind.Healed, detail: what);
+        Step("healed: " + what);
+    }
 
     /// <summary>Tells every live worker to stop acquiring and waits until each holds nothing.</summary>
     public async Task StopWorkersAsync()
@@ -212,6 +232,7 @@ public sealed class FaultScenario : IAsyncDisposable
         }
 
         await Task.WhenAll(live.Select(w => w.WaitForLineAsync(line => line == "idle", "idle")));
+        Step("workers idle");
     }
 
     /// <summary>Asks every live worker an Orleans question ("locate KEY", "inspect KEY") and returns the first answer.</summary>
@@ -238,6 +259,8 @@ public sealed class FaultScenario : IAsyncDisposable
             var code = await worker.WaitForExitAsync();
             Assert.True(code == 0, $"{worker.Name} exited with code {code}: {worker.Errors}");
         }
+
+        Step("workers exited");
     }
 
     /// <summary>
@@ -247,7 +270,7 @@ public sealed class FaultScenario : IAsyncDisposable
     /// caller it never handed it to). With a TTL much longer than the settle time, a key still there is also a grant
     /// that was neither handed out nor given back.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> LeakedRedisKeysAsync(IEnumerable<RedisServer> stores, int settleMs)
+    public static async Task<IReadOnlyList<LeakedKey>> LeakedRedisKeysAsync(IEnumerable<RedisServer> stores, int settleMs, int ttlMs)
     {
         var connections = new List<(RedisServer Store, ConnectionMultiplexer Connection)>();
         try
@@ -260,7 +283,7 @@ public sealed class FaultScenario : IAsyncDisposable
             var deadline = DateTime.UtcNow.AddMilliseconds(settleMs);
             while (true)
             {
-                var leaked = new List<string>();
+                var leaked = new List<LeakedKey>();
                 foreach (var (store, connection) in connections)
                 {
                     var server = connection.GetServer(store.Endpoint);
@@ -268,8 +291,11 @@ public sealed class FaultScenario : IAsyncDisposable
                     {
                         if (!((string)key!).EndsWith(":fence", StringComparison.Ordinal))
                         {
+                            var seen = Stopwatch.GetTimestamp();
                             var ttl = await connection.GetDatabase().KeyTimeToLiveAsync(key);
-                            leaked.Add($"{store.Endpoint} {key} (ttl {(ttl is { } t ? $"{t.TotalMilliseconds:0} ms" : "none")})");
+                            leaked.Add(new LeakedKey(
+                                $"{store.Endpoint} {key} (ttl {(ttl is { } t ? $"{t.TotalMilliseconds:0} ms" : "none")})",
+                                ttl is { } left ? seen - (long)((ttlMs - left.TotalMilliseconds) * Stopwatch.Frequency / 1000) : null));
                         }
                     }
                 }
@@ -292,7 +318,7 @@ public sealed class FaultScenario : IAsyncDisposable
     }
 
     /// <summary>Reads every history and the resource's log and runs the checker; prints the report.</summary>
-    public async Task<ScenarioReport> CheckAsync(IEnumerable<string> keys, IReadOnlyList<string> leakedKeys, Func<int, string> storeCallsPerGrant)
+    public async Task<ScenarioReport> CheckAsync(IEnumerable<string> keys, IReadOnlyList<LeakedKey> leakedKeys, Func<int, string> storeCallsPerGrant)
     {
         var history = Directory.GetFiles(Folder, "*.history").SelectMany(HistoryWriter.Read).ToArray();
         var resource = new Dictionary<string, IReadOnlyList<ResourceWrite>>();
@@ -302,7 +328,7 @@ public sealed class FaultScenario : IAsyncDisposable
         }
 
         var grants = history.Count(e => e.Kind == EventKind.Granted);
-        var report = Checker.Check(Name, history, resource, leakedKeys, storeCallsPerGrant(grants));
+        var report = Checker.Check(Name, Origin, history, resource, leakedKeys, storeCallsPerGrant(grants));
         _output.WriteLine(report.ToString());
         _output.WriteLine($"histories: {Folder}");
         File.WriteAllText(Path.Combine(Folder, "report.txt"), report.ToString());

@@ -62,6 +62,7 @@ public static class EventKind
     public const string Idle = "idle";                // the worker stopped acquiring and holds nothing
     public const string Calls = "calls";              // how many store calls the worker made (Detail), where it can count them
     public const string Disposed = "disposed";        // the provider was disposed
+    public const string Log = "log";                  // the library logged something (Detail: level, event id, message)
 
     // The nemesis.
     public const string Fault = "fault";              // a fault was injected (Detail: what)

@@ -30,7 +30,7 @@ internal static class WorkerProgram
             LongHoldEvery: arguments.Number("long-hold-every", 10),
             CancelWaitsWithinMs: arguments.Number("cancel-waits-within-ms", 0));
 
-        await using var store = await WorkerStore.ConnectAsync(arguments);
+        var store = await WorkerStore.ConnectAsync(arguments, history);
         await using var resourceConnection = await ConnectionMultiplexer.ConnectAsync(WorkerStore.RedisConfiguration(arguments.Text("resource")));
         var resource = new FencedResource(resourceConnection.GetDatabase());
         var control = new WorkerControl(store);

@@ -1,3 +1,4 @@
+using Locking.FaultTests.Histories;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,11 +29,11 @@ internal abstract class WorkerStore : IAsyncDisposable
     /// <summary>The prefix of every Redis lock key of the scenarios.</summary>
     public const string KeyPrefix = "fault:";
 
-    public static async Task<WorkerStore> ConnectAsync(Arguments arguments) => arguments.Text("store") switch
+    public static async Task<WorkerStore> ConnectAsync(Arguments arguments, HistoryWriter history) => arguments.Text("store") switch
     {
-        "redis" => await RedisStore.ConnectAsync(arguments.List("endpoints")),
-        "redlock" => await RedisStore.ConnectAsync(arguments.List("endpoints")),
-        "orleans" => await OrleansStore.ConnectAsync(arguments.Text("endpoints"), arguments.Text("cluster")),
+        "redis" => await RedisStore.ConnectAsync(arguments.List("endpoints"), history),
+        "redlock" => await RedisStore.ConnectAsync(arguments.List("endpoints"), history),
+        "orleans" => await OrleansStore.ConnectAsync(arguments.Text("endpoints"), arguments.Text("cluster"), history),
         var other => throw new ArgumentException($"Unknown store '{other}': expected redis, redlock or orleans."),
     };
 
@@ -52,14 +53,14 @@ internal abstract class WorkerStore : IAsyncDisposable
     {
         public override ILockProvider Provider => provider;
 
-        public static async Task<WorkerStore> ConnectAsync(string[] endpoints)
+        public static async Task<WorkerStore> ConnectAsync(string[] endpoints, HistoryWriter history)
         {
             var connections = await Task.WhenAll(endpoints.Select(endpoint => ConnectionMultiplexer.ConnectAsync(RedisConfiguration(endpoint))));
             var options = new RedisLockProviderOptions { KeyPrefix = KeyPrefix };
             // One endpoint: a single store. Several: independent primaries under the Redlock quorum.
             var provider = connections.Length == 1
-                ? new RedisLockProvider(connections[0], options)
-                : new RedisLockProvider(connections, options);
+                ? new RedisLockProvider(connections[0], options, new HistoryLogger<RedisLockProvider>(history))
+                : new RedisLockProvider(connections, options, new HistoryLogger<RedisLockProvider>(history));
             return new RedisStore(connections, provider);
         }
 
@@ -79,7 +80,7 @@ internal abstract class WorkerStore : IAsyncDisposable
 
         public override long? Calls => calls.Count;
 
-        public static async Task<WorkerStore> ConnectAsync(string redis, string cluster)
+        public static async Task<WorkerStore> ConnectAsync(string redis, string cluster, HistoryWriter history)
         {
             var calls = new LockGrainCalls();
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
@@ -91,7 +92,7 @@ internal abstract class WorkerStore : IAsyncDisposable
                 .AddOutgoingGrainCallFilter(calls.CountAsync));
             var host = builder.Build();
             await host.StartAsync();
-            var provider = new OrleansLockProvider(host.Services.GetRequiredService<IClusterClient>());
+            var provider = new OrleansLockProvider(host.Services.GetRequiredService<IClusterClient>(), logger: new HistoryLogger<OrleansLockProvider>(history));
             return new OrleansStore(host, provider, calls);
         }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Locking.FaultTests.Checking;
 using Locking.FaultTests.Harness;
 using Locking.Testing;
 using Xunit.Abstractions;
@@ -62,18 +63,18 @@ public sealed class OrleansFaultTests(ITestOutputHelper output)
     /// Keys whose grain still reports a live holder once every worker is idle and a TTL plus the grains' clock skew
     /// (1 s) has passed: a lease the library forgot, or keeps renewing for nobody.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> LeakedGrainsAsync(FaultScenario scenario, string[] keys)
+    private static async Task<IReadOnlyList<LeakedKey>> LeakedGrainsAsync(FaultScenario scenario, string[] keys)
     {
         var deadline = DateTime.UtcNow.AddMilliseconds(TtlMs + 2000);
         while (true)
         {
-            var leaked = new List<string>();
+            var leaked = new List<LeakedKey>();
             foreach (var key in keys)
             {
                 var state = await scenario.AskAsync($"inspect {key}", $"inspected {key}");
                 if (state != "free")
                 {
-                    leaked.Add($"{key}: {state}");
+                    leaked.Add(new LeakedKey($"{key}: {state}", null));
                 }
             }
 

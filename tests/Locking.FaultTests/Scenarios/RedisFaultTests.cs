@@ -37,7 +37,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
             await scenario.WaitForGrantsAsync(scenario.Grants + 10, "after the paused holder woke");
         }
 
-        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, [commands], spec.Keys, settleMs: TtlMs + 250);
+        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, [commands], spec, settleMs: TtlMs + 250);
         Assert.True(report.StaleWritesRejected >= paused.Count, $"Each paused holder's write must be rejected by fencing.\n{report}");
         ScenarioSteps.AssertSafe(report, storeKeptItsData: true);
         foreach (var (worker, token) in paused)
@@ -69,7 +69,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
             await scenario.WaitForGrantsAsync(scenario.Grants + 10, "after the holder was killed");
         }
 
-        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, [commands], spec.Keys, settleMs: TtlMs + 250);
+        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, [commands], spec, settleMs: TtlMs + 250);
         ScenarioSteps.AssertSafe(report, storeKeptItsData: true);
         scenario.Passed();
     }
@@ -113,7 +113,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
             await scenario.WaitForGrantsAsync(scenario.Grants + 10, "after the store restarted");
         }
 
-        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, [commands], spec.Keys, settleMs: TtlMs + 250);
+        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, [commands], spec, settleMs: TtlMs + 250);
         Assert.True(report.StaleWritesRejected > 0, $"The holder forgotten by the store must have a write rejected by fencing.\n{report}");
         // The store lost its data: two holders at once are possible (fencing covers them), so overlaps are reported, not asserted.
         ScenarioSteps.AssertSafe(report, storeKeptItsData: false);
@@ -153,7 +153,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
             await FaultScenario.Until(() => scenario.Grants >= 150 && scenario.Cancelled >= 30,
                 $"150 grants and 30 cancelled waits ({scenario.Grants} and {scenario.Cancelled} so far)", seconds: 90);
 
-            var report = await ScenarioSteps.FinishOnRedisAsync(scenario, commands, spec.Keys, settleMs: 5_000);
+            var report = await ScenarioSteps.FinishOnRedisAsync(scenario, commands, spec, settleMs: 5_000);
             Assert.True(report.Cancelled > 0, $"No wait was cancelled.\n{report}");
             ScenarioSteps.AssertSafe(report, storeKeptItsData: true);
             scenario.Passed();

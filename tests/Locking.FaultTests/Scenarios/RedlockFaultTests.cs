@@ -37,7 +37,7 @@ public sealed class RedlockFaultTests(ITestOutputHelper output)
             await scenario.WaitForGrantsAsync(scenario.Grants + 5, $"after master {m} resumed");
         }
 
-        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, masters.Commands, spec.Keys, settleMs: TtlMs + 250);
+        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, masters.Commands, spec, settleMs: TtlMs + 250);
         ScenarioSteps.AssertSafe(report, storeKeptItsData: true);
         scenario.Passed();
     }
@@ -66,7 +66,7 @@ public sealed class RedlockFaultTests(ITestOutputHelper output)
             await scenario.WaitForGrantsAsync(scenario.Grants + 10, $"after master {m} restarted");
         }
 
-        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, masters.Commands, spec.Keys, settleMs: TtlMs + 250);
+        var report = await ScenarioSteps.FinishOnRedisAsync(scenario, masters.Commands, spec, settleMs: TtlMs + 250);
         ScenarioSteps.AssertSafe(report, storeKeptItsData: true);
         scenario.Passed();
     }

@@ -13,7 +13,7 @@ internal static class ScenarioSteps
     /// Stops the workers, counts the store's commands, looks for leaked keys (up to <paramref name="settleMs"/>),
     /// lets the workers exit and checks the histories.
     /// </summary>
-    public static async Task<ScenarioReport> FinishOnRedisAsync(FaultScenario scenario, IReadOnlyList<StoreCommands> stores, string[] keys, int settleMs)
+    public static async Task<ScenarioReport> FinishOnRedisAsync(FaultScenario scenario, IReadOnlyList<StoreCommands> stores, WorkerSpec spec, int settleMs)
     {
         await scenario.StopWorkersAsync();
         foreach (var store in stores)
@@ -21,9 +21,9 @@ internal static class ScenarioSteps
             await store.CollectAsync();
         }
 
-        var leaked = await FaultScenario.LeakedRedisKeysAsync(stores.Select(s => s.Server), settleMs);
+        var leaked = await FaultScenario.LeakedRedisKeysAsync(stores.Select(s => s.Server), settleMs, spec.TtlMs);
         await scenario.ExitWorkersAsync();
-        return await scenario.CheckAsync(keys, leaked, grants => string.Join("; ", stores.Select(s => s.PerGrant(grants))));
+        return await scenario.CheckAsync(spec.Keys, leaked, grants => string.Join("; ", stores.Select(s => s.PerGrant(grants))));
     }
 
     /// <summary>
