@@ -81,6 +81,18 @@ public sealed class ScenarioReport
         Examples("overlap", Overlaps.Select(o =>
             $"{o.First} held {At(o.First.GrantedAt)}..{At(o.First.LastAffirmedAt)} and {o.Second} held {At(o.Second.GrantedAt)}..{At(o.Second.LastAffirmedAt)}" +
             $" (requested {At(o.Second.RequestedAt)}; first lost at {(o.First.LostAt is { } lost ? At(lost) : "never")})"));
+        foreach (var overlap in Overlaps.Take(2))
+        {
+            // The evidence: both holders' own events from just before the second grant to the first's last "held".
+            text.AppendLine(CultureInfo.InvariantCulture, $"  events of the overlap {overlap.First} / {overlap.Second}:");
+            var from = overlap.Second.GrantedAt - Ticks(20);
+            var to = overlap.First.LastAffirmedAt + Ticks(5);
+            foreach (var e in Events.Where(e => e.Timestamp >= from && e.Timestamp <= to && e.Kind != EventKind.Write
+                && (e.Process == overlap.First.Worker || e.Process == overlap.Second.Worker)).Take(30))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"    {At(e.Timestamp)} {e}");
+            }
+        }
         Examples("stale write accepted", StaleWritesAccepted);
         Examples("fencing order", FencingOrderViolations);
         foreach (var leaked in LeakedKeys.Take(5))
@@ -97,7 +109,7 @@ public sealed class ScenarioReport
 
         void Context(long at, double windowMs)
         {
-            var window = (long)(windowMs * System.Diagnostics.Stopwatch.Frequency / 1000);
+            var window = Ticks(windowMs);
             foreach (var e in Events.Where(e => Math.Abs(e.Timestamp - at) <= window))
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"    {At(e.Timestamp)} {e}");
@@ -112,6 +124,8 @@ public sealed class ScenarioReport
             }
         }
     }
+
+    private static long Ticks(double ms) => (long)(ms * System.Diagnostics.Stopwatch.Frequency / 1000);
 
     private static string Ms(double ms) => double.IsInfinity(ms) ? "never" : ms.ToString("0.0", CultureInfo.InvariantCulture) + " ms";
 }

@@ -77,16 +77,20 @@ internal sealed class Worker(string id, WorkerSettings settings, ILockProvider p
         while (!control.Stopping)
         {
             var key = settings.Keys[random.Next(settings.Keys.Length)];
-            using var giveUp = settings.CancelWaitsWithinMs > 0
-                ? new CancellationTokenSource(TimeSpan.FromMilliseconds(random.Next(1, settings.CancelWaitsWithinMs + 1)))
-                : null;
+            // A stop ends a wait at once (the nemesis waits for every worker to be idle); so may a random time.
+            using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(control.StopToken);
+            if (settings.CancelWaitsWithinMs > 0)
+            {
+                giveUp.CancelAfter(TimeSpan.FromMilliseconds(random.Next(1, settings.CancelWaitsWithinMs + 1)));
+            }
+
             history.Log(EventKind.Acquire, key);
             LockLease? lease;
             try
             {
-                lease = await provider.TryAcquireAsync(key, settings.Options, giveUp?.Token ?? CancellationToken.None);
+                lease = await provider.TryAcquireAsync(key, settings.Options, giveUp.Token);
             }
-            catch (OperationCanceledException) when (giveUp?.IsCancellationRequested == true)
+            catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
             {
                 history.Log(EventKind.Cancelled, key);
                 WorkerControl.Say($"cancelled {key}");
@@ -178,11 +182,14 @@ internal sealed class WorkerControl(WorkerStore store)
 {
     private readonly TaskCompletionSource _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _begin = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile bool _stopping;
+    private readonly CancellationTokenSource _stop = new();
     private volatile bool _armRequested;
     private TaskCompletionSource<int> _go = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public bool Stopping => _stopping;
+    public bool Stopping => _stop.IsCancellationRequested;
+
+    /// <summary>Cancelled on "stop".</summary>
+    public CancellationToken StopToken => _stop.Token;
 
     public Task ExitRequested => _exit.Task;
 
@@ -233,10 +240,10 @@ internal sealed class WorkerControl(WorkerStore store)
                     Volatile.Read(ref _go).TrySetResult(parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : 0);
                     break;
                 case "stop":
-                    _stopping = true;
+                    _stop.Cancel();
                     break;
                 case "exit":
-                    _stopping = true;
+                    _stop.Cancel();
                     _exit.TrySetResult();
                     break;
                 case "locate":
@@ -248,7 +255,7 @@ internal sealed class WorkerControl(WorkerStore store)
             }
         }
 
-        _stopping = true;
+        _stop.Cancel();
         Volatile.Read(ref _go).TrySetResult(0);
         _begin.TrySetResult();
         _exit.TrySetResult();

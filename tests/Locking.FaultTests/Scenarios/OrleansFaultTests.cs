@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Locking.FaultTests.Checking;
@@ -21,18 +22,19 @@ public sealed class OrleansFaultTests(ITestOutputHelper output)
         await using var scenario = await FaultScenario.StartAsync("Orleans, the silo hosting the lock grain killed (SIGKILL)", output);
         await using var redis = await RedisServer.StartAsync();
         var cluster = $"faults-{Guid.NewGuid():N}";
-        var silos = new Dictionary<int, ChildProcess>();
-        foreach (var silo in await Task.WhenAll(Enumerable.Range(1, 3).Select(async i =>
+        var silos = new ConcurrentDictionary<int, ChildProcess>();
+        async Task StartSiloAsync(int number)
         {
             var (siloPort, gatewayPort) = (FreePort(), FreePort());
-            return (siloPort, await scenario.StartSiloAsync($"silo{i}", redis.Endpoint, cluster, siloPort, gatewayPort));
-        })))
-        {
-            silos[silo.siloPort] = silo.Item2;
+            silos[siloPort] = await scenario.StartSiloAsync($"silo{number}", redis.Endpoint, cluster, siloPort, gatewayPort);
         }
 
-        var spec = new WorkerSpec { Keys = ["silo-killed"], TtlMs = TtlMs };
-        var workers = await scenario.StartWorkersAsync(4, new StoreSpec("orleans", redis.Endpoint, cluster), spec);
+        // The clients need one gateway to connect; they learn of the others from the membership table.
+        await StartSiloAsync(1);
+        var spec = new WorkerSpec { Keys = ["silo-killed"], TtlMs = TtlMs, LongHoldEvery = 20 };
+        var starting = scenario.StartWorkersAsync(4, new StoreSpec("orleans", redis.Endpoint, cluster), spec);
+        await Task.WhenAll(StartSiloAsync(2), StartSiloAsync(3));
+        var workers = await starting;
         scenario.Begin();
         await scenario.WaitForGrantsAsync(20, "warm-up", seconds: 60);
 
@@ -45,7 +47,7 @@ public sealed class OrleansFaultTests(ITestOutputHelper output)
             var located = await scenario.AskAsync($"locate {key}", $"located {key}");
             Assert.True(int.TryParse(located, out var port) && silos.ContainsKey(port), $"The lock grain of '{key}' is on no known silo: '{located}'.");
             silos[port].Kill();
-            silos.Remove(port);
+            silos.TryRemove(port, out _);
             scenario.Fault($"kill silo {port} hosting the grain while {victim.Name} holds token {token}");
             victim.Send($"go {TtlMs * 2}");
             await scenario.WaitForGrantsAsync(scenario.Grants + 10, $"after silo {port} was killed", seconds: 60);
