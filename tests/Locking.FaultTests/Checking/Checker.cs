@@ -18,7 +18,7 @@ public static class Checker
         IReadOnlyList<HistoryEvent> history,
         IReadOnlyDictionary<string, IReadOnlyList<ResourceWrite>> resource,
         IReadOnlyList<LeakedKey> leakedKeys,
-        string storeCallsPerGrant)
+        StoreLoad storeLoad)
     {
         var events = history.OrderBy(e => e.Timestamp).ToArray();
         var grants = ReadGrants(events);
@@ -29,7 +29,7 @@ public static class Checker
             Events = events,
             Grants = grants.Values.ToArray(),
             LeakedKeys = leakedKeys,
-            StoreCallsPerGrant = storeCallsPerGrant,
+            StoreLoad = storeLoad,
             Busy = events.Count(e => e.Kind == EventKind.Busy),
             Cancelled = events.Count(e => e.Kind == EventKind.Cancelled),
             Unavailable = events.Count(e => e.Kind == EventKind.Unavailable),

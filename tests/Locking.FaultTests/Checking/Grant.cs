@@ -38,5 +38,8 @@ public sealed class Grant
     public override string ToString() => $"{Worker}#{Number} (token {Token})";
 }
 
+/// <summary>What the workers asked of the store per grant: <paramref name="Text"/> for the report, one figure per store (or Redlock master).</summary>
+public sealed record StoreLoad(string Text, IReadOnlyList<double> RequestsPerGrant);
+
 /// <summary>A lock key found held in the store at the end, and when it was set (estimated from its remaining TTL), if known.</summary>
 public sealed record LeakedKey(string Description, long? SetAt);

@@ -24,8 +24,8 @@ public sealed class ScenarioReport
     /// <summary>Every event of the scenario, in time order.</summary>
     public required IReadOnlyList<HistoryEvent> Events { get; init; }
 
-    /// <summary>Store commands (Redis) or grain calls (Orleans) per grant, as text: one figure per store.</summary>
-    public required string StoreCallsPerGrant { get; init; }
+    /// <summary>Store requests (Redis scripts) or lock grain calls (Orleans) per grant: one figure per store.</summary>
+    public required StoreLoad StoreLoad { get; init; }
 
     public required int Busy { get; init; }
 
@@ -70,7 +70,7 @@ public sealed class ScenarioReport
         Line("longest unusable after a fault", UnusableAfterFault.Count == 0 ? "-" : Ms(LongestUnusableMs));
         Line("longest gap between grants", Ms(LongestGapBetweenGrantsMs));
         Line("leaked keys at the end", LeakedKeys.Count);
-        Line("store calls per grant", StoreCallsPerGrant);
+        Line("store requests per grant", StoreLoad.Text);
         Line("busy / cancelled / unavailable", $"{Busy} / {Cancelled} / {Unavailable}");
         Line("longest release call", Ms(LongestReleaseMs));
         foreach (var (fault, next) in UnusableAfterFault)

@@ -318,7 +318,7 @@ public sealed class FaultScenario : IAsyncDisposable
     }
 
     /// <summary>Reads every history and the resource's log and runs the checker; prints the report.</summary>
-    public async Task<ScenarioReport> CheckAsync(IEnumerable<string> keys, IReadOnlyList<LeakedKey> leakedKeys, Func<int, string> storeCallsPerGrant)
+    public async Task<ScenarioReport> CheckAsync(IEnumerable<string> keys, IReadOnlyList<LeakedKey> leakedKeys, Func<int, StoreLoad> storeLoad)
     {
         var history = Directory.GetFiles(Folder, "*.history").SelectMany(HistoryWriter.Read).ToArray();
         var resource = new Dictionary<string, IReadOnlyList<ResourceWrite>>();
@@ -328,7 +328,7 @@ public sealed class FaultScenario : IAsyncDisposable
         }
 
         var grants = history.Count(e => e.Kind == EventKind.Granted);
-        var report = Checker.Check(Name, Origin, history, resource, leakedKeys, storeCallsPerGrant(grants));
+        var report = Checker.Check(Name, Origin, history, resource, leakedKeys, storeLoad(grants));
         _output.WriteLine(report.ToString());
         _output.WriteLine($"histories: {Folder}");
         File.WriteAllText(Path.Combine(Folder, "report.txt"), report.ToString());
@@ -336,11 +336,12 @@ public sealed class FaultScenario : IAsyncDisposable
     }
 
     /// <summary>Orleans grain calls per grant, from the workers' own counts.</summary>
-    public string GrainCallsPerGrant(int grants)
+    public StoreLoad GrainCallsPerGrant(int grants)
     {
         var calls = Directory.GetFiles(Folder, "w*.history").SelectMany(HistoryWriter.Read)
             .Where(e => e.Kind == EventKind.Calls).Sum(e => long.Parse(e.Detail, CultureInfo.InvariantCulture));
-        return grants == 0 ? "-" : $"{calls / (double)grants:0.0} lock grain calls ({calls:N0} in all, from clients still alive at the end)";
+        var perGrant = grants == 0 ? 0 : calls / (double)grants;
+        return new StoreLoad($"{perGrant:0.0} lock grain calls ({calls:N0} in all, counted by the clients alive at the end)", [perGrant]);
     }
 
     /// <summary>Marks the scenario passed: its histories are deleted when it is disposed.</summary>

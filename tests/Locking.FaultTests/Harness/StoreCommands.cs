@@ -51,10 +51,11 @@ public sealed class StoreCommands(RedisServer server)
         await redis.ExecuteAsync("CONFIG", "RESETSTAT");
     }
 
+    public double RequestsPerGrant(int grants) => grants == 0 ? 0 : Requests / (double)grants;
+
     /// <summary>"3.1 (evalsha 320, eval 2; in scripts: set 210, ...)": requests per grant, then the counts behind it.</summary>
-    public string PerGrant(int grants) => grants == 0
-        ? "-"
-        : (Requests / (double)grants).ToString("0.0", CultureInfo.InvariantCulture) + " (" + List(IsRequest) + "; in scripts: " + List(c => !IsRequest(c)) + ")";
+    public string PerGrant(int grants)
+        => RequestsPerGrant(grants).ToString("0.0", CultureInfo.InvariantCulture) + " (" + List(IsRequest) + "; in scripts: " + List(c => !IsRequest(c)) + ")";
 
     private string List(Func<string, bool> which) => string.Join(", ", _calls
         .Where(c => which(c.Key)).OrderByDescending(c => c.Value)
