@@ -71,6 +71,7 @@ public static class Checker
                         Key = e.Key,
                         Number = e.Grant,
                         Token = e.Token,
+                        Ttl = TimeSpan.FromMilliseconds(double.Parse(e.Detail["ttl=".Length..], CultureInfo.InvariantCulture)),
                         RequestedAt = lastRequest[e.Process],
                         GrantedAt = e.Timestamp,
                         LastAffirmedAt = e.Timestamp,
@@ -80,11 +81,11 @@ public static class Checker
                     Affirm(grants[(e.Process, e.Grant)], e.Timestamp);
                     break;
                 case EventKind.Gone:
-                    grants[(e.Process, e.Grant)].SeenLost = true;
+                    grants[(e.Process, e.Grant)].ObserveLoss(e.Timestamp);
                     break;
                 case EventKind.Lost:
                     var lost = grants[(e.Process, e.Grant)];
-                    lost.SeenLost = true;
+                    lost.ObserveLoss(e.Timestamp);
                     lost.LostAt ??= e.Timestamp;
                     break;
                 case EventKind.Release:
@@ -96,7 +97,7 @@ public static class Checker
                     }
                     else
                     {
-                        released.SeenLost = true;
+                        released.ObserveLoss(e.Timestamp);
                     }
 
                     break;
@@ -109,16 +110,17 @@ public static class Checker
     private static void Affirm(Grant grant, long at) => grant.LastAffirmedAt = Math.Max(grant.LastAffirmedAt, at);
 
     /// <summary>
-    /// Two holds overlap when one was granted strictly before the other's last affirmation: at that instant the
-    /// library told both holders "held". Grant times are read after the acquire returned and affirmations before
-    /// IsLost was asked, so every overlap found really happened (none comes from the reading of the clock).
+    /// Two holds overlap when one was granted strictly before the other's hold ended: at that instant the library
+    /// believed both valid. Grant times are read after the acquire returned, affirmations before IsLost was asked, and
+    /// the validity end is counted from a request time no later than the library's, so no overlap comes from the
+    /// reading of the clock.
     /// </summary>
     private static void FindOverlaps(Grant[] grants, ScenarioReport report)
     {
         Array.Sort(grants, (a, b) => a.GrantedAt.CompareTo(b.GrantedAt));
         for (var i = 0; i < grants.Length; i++)
         {
-            for (var j = i + 1; j < grants.Length && grants[j].GrantedAt < grants[i].LastAffirmedAt; j++)
+            for (var j = i + 1; j < grants.Length && grants[j].GrantedAt < grants[i].BelievedValidUntil; j++)
             {
                 report.Overlaps.Add(new Overlap(grants[i], grants[j]));
             }

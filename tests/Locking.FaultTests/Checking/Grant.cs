@@ -1,11 +1,23 @@
+using System.Diagnostics;
+
 namespace Locking.FaultTests.Checking;
 
 /// <summary>
-/// One lease as its worker's history tells it. The hold the library itself believed valid is
-/// [<see cref="GrantedAt"/>, <see cref="LastAffirmedAt"/>]: from the moment AcquireAsync returned the lease to the
-/// last moment the library said it still held it (IsLost false, asked before a write or the release). It ends no
-/// later than the release, the loss and the local validity end, because after those IsLost never says false again.
+/// One lease as its worker's history tells it, and the hold the library itself believed valid:
+/// [<see cref="GrantedAt"/>, <see cref="BelievedValidUntil"/>].
 /// </summary>
+/// <remarks>
+/// The hold starts when AcquireAsync returned the lease (read after it returned). It ends at the later of
+/// <list type="bullet">
+/// <item>the earliest of: the release being sent, the loss being observed (LostToken fired, or IsLost said true), and
+/// the local validity end of the grant, its request time + TTL - the library's drift margin (1 % + 10 ms); this is
+/// what the library promises without renewing, and the request time used is when the worker called AcquireAsync, no
+/// later than the library's own, so the end is never later than the library's;</item>
+/// <item>the last time the library said the lease was still held (IsLost false, the clock read before asking):
+/// renewals extend the validity inside the library, and only its answers show how far.</item>
+/// </list>
+/// Every instant in the hold is one at which the library told the holder, or would have told it, "held".
+/// </remarks>
 public sealed class Grant
 {
     public required string Worker { get; init; }
@@ -16,6 +28,8 @@ public sealed class Grant
     public required int Number { get; init; }
 
     public required long Token { get; init; }
+
+    public required TimeSpan Ttl { get; init; }
 
     /// <summary>When the acquire was sent: the store granted between this and <see cref="GrantedAt"/>.</summary>
     public required long RequestedAt { get; init; }
@@ -29,11 +43,29 @@ public sealed class Grant
     /// <summary>When LostToken fired, if it did.</summary>
     public long? LostAt { get; set; }
 
-    /// <summary>Whether the worker saw the lease lost (LostToken, or IsLost true before a write or the release).</summary>
-    public bool SeenLost { get; set; }
+    /// <summary>When the worker first saw the lease lost (LostToken, or IsLost true before a write or the release).</summary>
+    public long? LossObservedAt { get; set; }
+
+    public bool SeenLost => LossObservedAt is not null;
 
     /// <summary>When the release was called, if it was.</summary>
     public long? ReleaseAt { get; set; }
+
+    /// <summary>The local validity end without renewals: request time + TTL - drift margin.</summary>
+    public long LocalValidityEnd
+    {
+        get
+        {
+            var safe = Ttl - (TimeSpan.FromTicks(Ttl.Ticks / 100) + TimeSpan.FromMilliseconds(10));
+            return RequestedAt + (long)(safe.TotalSeconds * Stopwatch.Frequency);
+        }
+    }
+
+    /// <summary>The end of the hold the library believed valid (see the type's remarks).</summary>
+    public long BelievedValidUntil
+        => Math.Max(LastAffirmedAt, Math.Min(Math.Min(ReleaseAt ?? long.MaxValue, LossObservedAt ?? long.MaxValue), LocalValidityEnd));
+
+    public void ObserveLoss(long at) => LossObservedAt = Math.Min(LossObservedAt ?? long.MaxValue, at);
 
     public override string ToString() => $"{Worker}#{Number} (token {Token})";
 }

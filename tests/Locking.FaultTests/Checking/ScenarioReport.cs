@@ -79,14 +79,15 @@ public sealed class ScenarioReport
         }
 
         Examples("overlap", Overlaps.Select(o =>
-            $"{o.First} held {At(o.First.GrantedAt)}..{At(o.First.LastAffirmedAt)} and {o.Second} held {At(o.Second.GrantedAt)}..{At(o.Second.LastAffirmedAt)}" +
-            $" (requested {At(o.Second.RequestedAt)}; first lost at {(o.First.LostAt is { } lost ? At(lost) : "never")})"));
+            $"{o.First} held {At(o.First.GrantedAt)}..{At(o.First.BelievedValidUntil)} (last said held {At(o.First.LastAffirmedAt)}, " +
+            $"loss seen {(o.First.LossObservedAt is { } lost ? At(lost) : "never")}) and {o.Second} held {At(o.Second.GrantedAt)}..{At(o.Second.BelievedValidUntil)} " +
+            $"(requested {At(o.Second.RequestedAt)})"));
         foreach (var overlap in Overlaps.Take(2))
         {
             // The evidence: both holders' own events from just before the second grant to the first's last "held".
             text.AppendLine(CultureInfo.InvariantCulture, $"  events of the overlap {overlap.First} / {overlap.Second}:");
             var from = overlap.Second.GrantedAt - Ticks(20);
-            var to = overlap.First.LastAffirmedAt + Ticks(5);
+            var to = overlap.First.BelievedValidUntil + Ticks(5);
             foreach (var e in Events.Where(e => e.Timestamp >= from && e.Timestamp <= to && e.Kind != EventKind.Write
                 && (e.Process == overlap.First.Worker || e.Process == overlap.Second.Worker)).Take(30))
             {

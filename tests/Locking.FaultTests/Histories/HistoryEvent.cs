@@ -46,7 +46,7 @@ public static class EventKind
     // A worker's life.
     public const string Started = "started";          // the provider is ready
     public const string Acquire = "acquire";          // an acquire is about to be sent (the grant's request time)
-    public const string Granted = "granted";          // AcquireAsync returned a lease (taken after it returned)
+    public const string Granted = "granted";          // AcquireAsync returned a lease (taken after it returned; Detail: ttl=ms)
     public const string Busy = "busy";                // still busy after the wait
     public const string Cancelled = "cancelled";      // the worker cancelled its wait
     public const string Unavailable = "unavailable";  // the store did not answer

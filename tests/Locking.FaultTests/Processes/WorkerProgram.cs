@@ -117,7 +117,7 @@ internal sealed class Worker(string id, WorkerSettings settings, ILockProvider p
     private async Task HoldAsync(string key, int grant, LockLease lease)
     {
         var token = lease.FencingToken;
-        history.Log(EventKind.Granted, key, grant, token);
+        history.Log(EventKind.Granted, key, grant, token, $"ttl={settings.Options.Ttl.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}");
         WorkerControl.Say($"granted {key} {grant} {token}");
         using var onLost = lease.LostToken.Register(() => history.Log(EventKind.Lost, key, grant, token));
         var longHold = settings.LongHoldEvery > 0 && grant % settings.LongHoldEvery == 0;
