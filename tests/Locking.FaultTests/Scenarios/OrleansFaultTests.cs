@@ -10,7 +10,7 @@ namespace Locking.FaultTests.Scenarios;
 
 /// <summary>
 /// Faults against Orleans lock grains: three silo processes with Redis membership and Redis grain storage (as in
-/// samples/Locking.Cluster), four client processes; the silo that hosts the lock grain is killed while a lease is held.
+/// samples/Locking.Cluster), three client processes; the silo that hosts the lock grain is killed while a lease is held.
 /// </summary>
 public sealed class OrleansFaultTests(ITestOutputHelper output)
 {
@@ -32,11 +32,11 @@ public sealed class OrleansFaultTests(ITestOutputHelper output)
         // The clients need one gateway to connect; they learn of the others from the membership table.
         await StartSiloAsync(1);
         var spec = new WorkerSpec { Keys = ["silo-killed"], TtlMs = TtlMs, LongHoldEvery = 20 };
-        var starting = scenario.StartWorkersAsync(4, new StoreSpec("orleans", redis.Endpoint, cluster), spec);
+        var starting = scenario.StartWorkersAsync(3, new StoreSpec("orleans", redis.Endpoint, cluster), spec);
         await Task.WhenAll(StartSiloAsync(2), StartSiloAsync(3));
         var workers = await starting;
         scenario.Begin();
-        await scenario.WaitForGrantsAsync(20, "warm-up", seconds: 60);
+        await scenario.WaitForGrantsAsync(10, "warm-up", seconds: 60);
 
         for (var round = 0; round < 2; round++)
         {
@@ -50,7 +50,7 @@ public sealed class OrleansFaultTests(ITestOutputHelper output)
             silos.TryRemove(port, out _);
             scenario.Fault($"kill silo {port} hosting the grain while {victim.Name} holds token {token}");
             victim.Send($"go {TtlMs * 2}");
-            await scenario.WaitForGrantsAsync(scenario.Grants + 10, $"after silo {port} was killed", seconds: 60);
+            await scenario.WaitForGrantsAsync(scenario.Grants + 5, $"after silo {port} was killed", seconds: 60);
         }
 
         await scenario.StopWorkersAsync();

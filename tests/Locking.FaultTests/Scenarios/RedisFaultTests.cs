@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace Locking.FaultTests.Scenarios;
 
-/// <summary>Faults against a single Redis lease store: four or five worker processes contend for one key.</summary>
+/// <summary>Faults against a single Redis lease store: three or four worker processes contend for one key.</summary>
 public sealed class RedisFaultTests(ITestOutputHelper output)
 {
     private const int TtlMs = 1000;
@@ -16,10 +16,10 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         await using var store = await RedisServer.StartAsync();
         var commands = new StoreCommands(store);
         var spec = new WorkerSpec { Keys = ["paused"], TtlMs = TtlMs };
-        var workers = await scenario.StartWorkersAsync(4, new StoreSpec("redis", store.Endpoint), spec);
+        var workers = await scenario.StartWorkersAsync(3, new StoreSpec("redis", store.Endpoint), spec);
         await commands.CollectAsync();
         scenario.Begin();
-        await scenario.WaitForGrantsAsync(20, "warm-up");
+        await scenario.WaitForGrantsAsync(10, "warm-up");
 
         var paused = new List<(string Worker, long Token)>();
         for (var round = 0; round < 3; round++)
@@ -55,10 +55,10 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         await using var store = await RedisServer.StartAsync();
         var commands = new StoreCommands(store);
         var spec = new WorkerSpec { Keys = ["killed"], TtlMs = TtlMs };
-        var workers = await scenario.StartWorkersAsync(5, new StoreSpec("redis", store.Endpoint), spec);
+        var workers = await scenario.StartWorkersAsync(4, new StoreSpec("redis", store.Endpoint), spec);
         await commands.CollectAsync();
         scenario.Begin();
-        await scenario.WaitForGrantsAsync(20, "warm-up");
+        await scenario.WaitForGrantsAsync(10, "warm-up");
 
         for (var round = 0; round < 2; round++)
         {
@@ -81,10 +81,10 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         await using var store = await RedisServer.StartAsync();
         var commands = new StoreCommands(store);
         var spec = new WorkerSpec { Keys = ["restarted"], TtlMs = TtlMs };
-        var workers = await scenario.StartWorkersAsync(4, new StoreSpec("redis", store.Endpoint), spec);
+        var workers = await scenario.StartWorkersAsync(3, new StoreSpec("redis", store.Endpoint), spec);
         await commands.CollectAsync();
         scenario.Begin();
-        await scenario.WaitForGrantsAsync(20, "warm-up");
+        await scenario.WaitForGrantsAsync(10, "warm-up");
 
         var victims = new List<(string Worker, long Token)>();
         for (var round = 0; round < 2; round++)
@@ -143,7 +143,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
 
             var commands = stores.Select(s => new StoreCommands(s)).ToArray();
             var spec = new WorkerSpec { Keys = ["cancelled"], TtlMs = longTtlMs, WorkMs = 20, LongHoldEvery = 0, CancelWaitsWithinMs = 150 };
-            await scenario.StartWorkersAsync(5, new StoreSpec(kind, string.Join(',', stores.Select(s => s.Endpoint))), spec);
+            await scenario.StartWorkersAsync(4, new StoreSpec(kind, string.Join(',', stores.Select(s => s.Endpoint))), spec);
             foreach (var store in commands)
             {
                 await store.CollectAsync();

@@ -18,10 +18,10 @@ public sealed class RedlockFaultTests(ITestOutputHelper output)
         await using var scenario = await FaultScenario.StartAsync("Redlock, one of three masters paused (SIGSTOP) at a time", output);
         await using var masters = await Masters.StartAsync();
         var spec = new WorkerSpec { Keys = ["minority-paused"], TtlMs = TtlMs };
-        var workers = await scenario.StartWorkersAsync(4, new StoreSpec("redlock", masters.Endpoints), spec);
+        var workers = await scenario.StartWorkersAsync(3, new StoreSpec("redlock", masters.Endpoints), spec);
         await masters.CollectAsync();
         scenario.Begin();
-        await scenario.WaitForGrantsAsync(20, "warm-up");
+        await scenario.WaitForGrantsAsync(10, "warm-up");
 
         for (var m = 0; m < 3; m++)
         {
@@ -54,7 +54,7 @@ public sealed class RedlockFaultTests(ITestOutputHelper output)
         var workers = await scenario.StartWorkersAsync(4, new StoreSpec("redlock", masters.Endpoints), spec);
         await masters.CollectAsync();
         scenario.Begin();
-        await scenario.WaitForGrantsAsync(20, "warm-up");
+        await scenario.WaitForGrantsAsync(10, "warm-up");
 
         for (var m = 0; m < 3; m++)
         {
