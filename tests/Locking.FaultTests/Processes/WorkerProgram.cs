@@ -119,7 +119,11 @@ internal sealed class Worker(string id, WorkerSettings settings, ILockProvider p
         var token = lease.FencingToken;
         history.Log(EventKind.Granted, key, grant, token, $"ttl={settings.Options.Ttl.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}");
         WorkerControl.Say($"granted {key} {grant} {token}");
-        using var onLost = lease.LostToken.Register(() => history.Log(EventKind.Lost, key, grant, token));
+        using var onLost = lease.LostToken.Register(() =>
+        {
+            history.Log(EventKind.Lost, key, grant, token);
+            WorkerControl.Say($"lost {key} {grant} {token}");
+        });
         var longHold = settings.LongHoldEvery > 0 && grant % settings.LongHoldEvery == 0;
         long lingerUntil = 0;
         for (var sequence = 1; sequence <= settings.WritesPerGrant || Stopwatch.GetTimestamp() < lingerUntil; sequence++)
@@ -169,7 +173,9 @@ internal sealed class Worker(string id, WorkerSettings settings, ILockProvider p
         history.LogAt(releaseAsked, EventKind.Release, key, grant, token, held ? "held" : "lost");
         var releasing = Stopwatch.GetTimestamp();
         await lease.ReleaseAsync();
-        history.Log(EventKind.Released, key, grant, token, Stopwatch.GetElapsedTime(releasing).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture));
+        var releaseMs = Stopwatch.GetElapsedTime(releasing).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
+        history.Log(EventKind.Released, key, grant, token, releaseMs);
+        WorkerControl.Say($"released {key} {grant} {token} {releaseMs}");
     }
 }
 

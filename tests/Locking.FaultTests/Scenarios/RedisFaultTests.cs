@@ -87,31 +87,47 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         await scenario.WaitForGrantsAsync(10, "warm-up");
 
         var victims = new List<(string Worker, long Token)>();
-        for (var round = 0; round < 2; round++)
-        {
-            var victim = workers[round];
-            var (key, token) = await scenario.ArmAsync(victim);
-            await commands.CollectAsync();
-            scenario.Fault($"kill the store while {victim.Name} holds token {token}");
-            await store.RestartAsync();
-            scenario.Healed("store restarted empty");
-            if (round == 0)
-            {
-                // The holder writes only after a successor (granted by the empty store) wrote: fencing must refuse it.
-                await scenario.WaitForSuccessorWriteAsync(key, token);
-                victim.Send("go");
-            }
-            else
-            {
-                // The holder goes on holding and writing across the restart: the store forgot it, so another worker may
-                // be granted the key meanwhile; only fencing keeps the resource safe.
-                victim.Send($"go {2 * TtlMs}");
-                await scenario.WaitForSuccessorWriteAsync(key, token);
-            }
 
-            victims.Add((victim.Name, token));
-            await scenario.WaitForGrantsAsync(scenario.Grants + 10, "after the store restarted");
-        }
+        // A crash and a restart a while later: the holder's lease runs out by its own clock while the store is down;
+        // then it writes (nobody else can have the key yet) and releases against the dead store, which must not hold it long.
+        var (outageVictim, outageFrom) = (workers[0], workers[0].LineCount);
+        var (_, outageToken) = await scenario.ArmAsync(outageVictim);
+        await commands.CollectAsync();
+        store.Kill();
+        scenario.Fault($"kill the store while {outageVictim.Name} holds token {outageToken}");
+        await outageVictim.WaitForLineAsync(line => line.StartsWith("lost ", StringComparison.Ordinal) && line.EndsWith($" {outageToken}", StringComparison.Ordinal), "its lease lost", outageFrom);
+        outageVictim.Send("go");
+        await outageVictim.WaitForLineAsync(line => line.StartsWith("released ", StringComparison.Ordinal) && line.Contains($" {outageToken} ", StringComparison.Ordinal), "its release returned", outageFrom);
+        await store.RestartAsync();
+        scenario.Healed("store restarted empty");
+        victims.Add((outageVictim.Name, outageToken));
+        await scenario.WaitForGrantsAsync(scenario.Grants + 5, "after the store came back");
+
+        // A crash and an immediate restart: the store forgot the holder. It writes only after a successor (granted by
+        // the empty store) wrote: fencing must refuse it.
+        var fenced = workers[1];
+        var (key, fencedToken) = await scenario.ArmAsync(fenced);
+        await commands.CollectAsync();
+        scenario.Fault($"kill the store while {fenced.Name} holds token {fencedToken}");
+        await store.RestartAsync();
+        scenario.Healed("store restarted empty");
+        await scenario.WaitForSuccessorWriteAsync(key, fencedToken);
+        fenced.Send("go");
+        victims.Add((fenced.Name, fencedToken));
+        await scenario.WaitForGrantsAsync(scenario.Grants + 5, "after the store restarted");
+
+        // The same, but the holder goes on holding and writing across the restart: another worker may be granted the
+        // key meanwhile (the library may tell both "held"); only fencing keeps the resource safe.
+        var lingering = workers[2];
+        var (_, lingeringToken) = await scenario.ArmAsync(lingering);
+        await commands.CollectAsync();
+        scenario.Fault($"kill the store while {lingering.Name} holds token {lingeringToken}");
+        await store.RestartAsync();
+        scenario.Healed("store restarted empty");
+        lingering.Send($"go {2 * TtlMs}");
+        await scenario.WaitForSuccessorWriteAsync(key, lingeringToken);
+        victims.Add((lingering.Name, lingeringToken));
+        await scenario.WaitForGrantsAsync(scenario.Grants + 5, "after the store restarted");
 
         var report = await ScenarioSteps.FinishOnRedisAsync(scenario, [commands], spec, settleMs: TtlMs + 250);
         Assert.True(report.StaleWritesRejected > 0, $"The holder forgotten by the store must have a write rejected by fencing.\n{report}");
