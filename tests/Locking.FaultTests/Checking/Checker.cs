@@ -50,7 +50,26 @@ public static class Checker
         }
 
         MeasureUnusable(report);
+        CheckClock(events, report);
         return report;
+    }
+
+    /// <summary>
+    /// The merge rests on one clock shared by every process. The nemesis strikes only after a worker said it was
+    /// armed, so each fault naming a holder's token must be logged after that holder's "armed": a machine whose
+    /// processes do not share a monotonic clock shows here, before any other figure is trusted.
+    /// </summary>
+    private static void CheckClock(HistoryEvent[] events, ScenarioReport report)
+    {
+        var armedAt = events.Where(e => e.Kind == EventKind.Armed).GroupBy(e => e.Token).ToDictionary(g => g.Key, g => g.Min(e => e.Timestamp));
+        foreach (var fault in report.Faults)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(fault.Detail, @"token (\d+)");
+            if (match.Success && armedAt.TryGetValue(long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), out var armed) && armed >= fault.Timestamp)
+            {
+                report.ClockInconsistencies.Add($"fault '{fault.Detail}' is logged {Milliseconds(armed - fault.Timestamp):0.000} ms before the holder said it was armed");
+            }
+        }
     }
 
     private static Dictionary<(string Worker, int Number), Grant> ReadGrants(HistoryEvent[] events)

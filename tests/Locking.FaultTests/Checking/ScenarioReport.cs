@@ -45,6 +45,9 @@ public sealed class ScenarioReport
 
     public List<string> FencingOrderViolations { get; } = [];
 
+    /// <summary>Events of two processes in an order their causality forbids: the processes do not share one clock.</summary>
+    public List<string> ClockInconsistencies { get; } = [];
+
     public List<(string Fault, double? NextGrantMs)> UnusableAfterFault { get; } = [];
 
     public double LongestGapBetweenGrantsMs { get; set; }
@@ -96,6 +99,7 @@ public sealed class ScenarioReport
         }
         Examples("stale write accepted", StaleWritesAccepted);
         Examples("fencing order", FencingOrderViolations);
+        Examples("clock", ClockInconsistencies);
         foreach (var leaked in LeakedKeys.Take(5))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  leaked: {leaked.Description}{(leaked.SetAt is { } set ? $", set at about {At(set)}; events around then:" : "")}");

@@ -44,8 +44,7 @@ public sealed class OrleansFaultTests(ITestOutputHelper output)
             // the loss; either way nobody else may be told "held" before its lease ended.
             var victim = workers[round];
             var (key, token) = await scenario.ArmAsync(victim);
-            var located = await scenario.AskAsync($"locate {key}", $"located {key}");
-            Assert.True(int.TryParse(located, out var port) && silos.ContainsKey(port), $"The lock grain of '{key}' is on no known silo: '{located}'.");
+            var port = await LocateAsync(scenario, key, silos);
             silos[port].Kill();
             silos.TryRemove(port, out _);
             scenario.Fault($"kill silo {port} hosting the grain while {victim.Name} holds token {token}");
@@ -87,6 +86,29 @@ public sealed class OrleansFaultTests(ITestOutputHelper output)
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>
+    /// The port of the live silo that hosts <paramref name="key"/>'s grain. The grain directory is only eventually
+    /// consistent: a silo killed a moment ago may still be named, so ask again until a live one is.
+    /// </summary>
+    private static async Task<int> LocateAsync(FaultScenario scenario, string key, ConcurrentDictionary<int, ChildProcess> silos)
+    {
+        var answers = new List<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var located = await scenario.AskAsync($"locate {key}", $"located {key}");
+            if (int.TryParse(located, out var port) && silos.ContainsKey(port))
+            {
+                return port;
+            }
+
+            answers.Add(located);
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The lock grain of '{key}' was on no live silo for 30 s: {string.Join(", ", answers.Distinct())}.");
     }
 
     private static int FreePort()

@@ -41,6 +41,7 @@ internal static class ScenarioSteps
     /// </summary>
     public static void AssertSafe(ScenarioReport report, bool storeKeptItsData)
     {
+        Assert.True(report.ClockInconsistencies.Count == 0, $"The processes do not share one monotonic clock: their histories cannot be merged.\n{report}");
         Assert.True(report.Grants.Count > 0, $"No grants at all.\n{report}");
         Assert.True(report.StaleWritesAccepted.Count == 0, $"The resource accepted stale writes.\n{report}");
         Assert.True(report.FencingOrderViolations.Count == 0, $"Fencing tokens out of order.\n{report}");
