@@ -16,21 +16,28 @@ namespace Locking.FaultTests.Harness;
 /// <param name="Cluster">The Orleans cluster id, or "-".</param>
 public sealed record StoreSpec(string Kind, string Endpoints, string Cluster = "-");
 
-/// <summary>What every worker of a scenario does.</summary>
+/// <summary>What every worker of a scenario does (see <see cref="WorkerSettings"/>).</summary>
 public sealed record WorkerSpec
 {
+    /// <summary>The lock keys; each turn takes one at random.</summary>
     public required string[] Keys { get; init; }
 
+    /// <summary>The lease TTL; leases renew.</summary>
     public int TtlMs { get; init; } = 1000;
 
+    /// <summary>The longest wait of one acquire.</summary>
     public int WaitMs { get; init; } = 5000;
 
+    /// <summary>Fenced writes per grant.</summary>
     public int WritesPerGrant { get; init; } = 3;
 
+    /// <summary>The longest pause between two writes of a grant.</summary>
     public int WorkMs { get; init; } = 10;
 
+    /// <summary>Every so many grants, the writes spread over about one TTL (0: never).</summary>
     public int LongHoldEvery { get; init; } = 10;
 
+    /// <summary>When positive, each acquire is cancelled after a random time up to this.</summary>
     public int CancelWaitsWithinMs { get; init; }
 }
 
@@ -86,7 +93,7 @@ public sealed class FaultScenario : IAsyncDisposable
     {
         var folder = Directory.CreateTempSubdirectory("locking-faults-").FullName;
         var resourceServer = await RedisServer.StartAsync();
-        var connection = await ConnectionMultiplexer.ConnectAsync(resourceServer.Configuration(5000));
+        var connection = await ConnectionMultiplexer.ConnectAsync(resourceServer.Configuration(15_000));
         return new FaultScenario(name, output, folder, resourceServer, connection);
     }
 
@@ -235,7 +242,7 @@ public sealed class FaultScenario : IAsyncDisposable
         Step("workers idle");
     }
 
-    /// <summary>Asks every live worker an Orleans question ("locate KEY", "inspect KEY") and returns the first answer.</summary>
+    /// <summary>Asks a live worker an Orleans question ("locate KEY", "inspect KEY") and returns its answer.</summary>
     public async Task<string> AskAsync(string question, string answerPrefix)
     {
         var worker = _workers.First(w => !w.HasExited);
@@ -277,7 +284,7 @@ public sealed class FaultScenario : IAsyncDisposable
         {
             foreach (var store in stores)
             {
-                connections.Add((store, await ConnectionMultiplexer.ConnectAsync(store.Configuration(5000))));
+                connections.Add((store, await ConnectionMultiplexer.ConnectAsync(store.Configuration(15_000))));
             }
 
             var deadline = DateTime.UtcNow.AddMilliseconds(settleMs);

@@ -30,7 +30,7 @@ public sealed class StoreCommands(RedisServer server)
     /// <summary>Adds the server's counts since the last collection and starts counting afresh.</summary>
     public async Task CollectAsync()
     {
-        var configuration = server.Configuration(5000);
+        var configuration = server.Configuration(15_000);
         configuration.AllowAdmin = true;
         await using var admin = await ConnectionMultiplexer.ConnectAsync(configuration);
         var redis = admin.GetServer(server.Endpoint);

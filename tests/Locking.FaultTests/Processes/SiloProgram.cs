@@ -15,7 +15,7 @@ internal static class SiloProgram
 
     public static async Task<int> RunAsync(Arguments arguments)
     {
-        var redis = WorkerStore.RedisConfiguration(arguments.Text("redis"));
+        var redis = WorkerStore.SteadyRedisConfiguration(arguments.Text("redis"));
         var cluster = arguments.Text("cluster");
         var siloPort = arguments.Number("silo-port");
         var gatewayPort = arguments.Number("gateway-port");

@@ -31,7 +31,7 @@ internal static class WorkerProgram
             CancelWaitsWithinMs: arguments.Number("cancel-waits-within-ms", 0));
 
         var store = await WorkerStore.ConnectAsync(arguments, history);
-        await using var resourceConnection = await ConnectionMultiplexer.ConnectAsync(WorkerStore.RedisConfiguration(arguments.Text("resource")));
+        await using var resourceConnection = await ConnectionMultiplexer.ConnectAsync(WorkerStore.SteadyRedisConfiguration(arguments.Text("resource")));
         var resource = new FencedResource(resourceConnection.GetDatabase());
         var control = new WorkerControl(store);
         var worker = new Worker(id, settings, store.Provider, resource, history, control, new Random(arguments.Number("seed")));

@@ -37,7 +37,10 @@ internal abstract class WorkerStore : IAsyncDisposable
         var other => throw new ArgumentException($"Unknown store '{other}': expected redis, redlock or orleans."),
     };
 
-    /// <summary>Short timeouts, as the test servers' own configuration: a dead server shows up in seconds.</summary>
+    /// <summary>
+    /// For a lock store the nemesis strikes: short timeouts, as the test servers' own configuration, so a dead
+    /// server shows up in seconds.
+    /// </summary>
     public static ConfigurationOptions RedisConfiguration(string endpoint) => new()
     {
         EndPoints = { endpoint },
@@ -47,6 +50,20 @@ internal abstract class WorkerStore : IAsyncDisposable
         AsyncTimeout = 2000,
         ConnectRetry = 1,
         ReconnectRetryPolicy = new LinearRetry(100),
+    };
+
+    /// <summary>
+    /// For a server no fault touches (the resource, Orleans membership and grain storage): generous timeouts, so
+    /// a machine too busy to answer in 2 s slows the scenario down instead of failing it.
+    /// </summary>
+    public static ConfigurationOptions SteadyRedisConfiguration(string endpoint) => new()
+    {
+        EndPoints = { endpoint },
+        AbortOnConnectFail = false,
+        ConnectTimeout = 15_000,
+        SyncTimeout = 15_000,
+        AsyncTimeout = 15_000,
+        ConnectRetry = 5,
     };
 
     private sealed class RedisStore(ConnectionMultiplexer[] connections, RedisLockProvider provider) : WorkerStore
@@ -88,7 +105,7 @@ internal abstract class WorkerStore : IAsyncDisposable
             builder.UseOrleansClient(client => client
                 .Configure<ClusterOptions>(options => (options.ClusterId, options.ServiceId) = (cluster, cluster))
                 .Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1))
-                .UseRedisClustering(options => options.ConfigurationOptions = RedisConfiguration(redis))
+                .UseRedisClustering(options => options.ConfigurationOptions = SteadyRedisConfiguration(redis))
                 .AddOutgoingGrainCallFilter(calls.CountAsync));
             var host = builder.Build();
             await host.StartAsync();
