@@ -86,8 +86,6 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         scenario.Begin();
         await scenario.WaitForGrantsAsync(10, "warm-up");
 
-        var victims = new List<(string Worker, long Token)>();
-
         // A crash and a restart a while later: the holder's lease runs out by its own clock while the store is down;
         // then it writes (nobody else can have the key yet) and releases against the dead store, which must not hold it long.
         var (outageVictim, outageFrom) = (workers[0], workers[0].LineCount);
@@ -100,7 +98,6 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         await outageVictim.WaitForLineAsync(line => line.StartsWith("released ", StringComparison.Ordinal) && line.Contains($" {outageToken} ", StringComparison.Ordinal), "its release returned", outageFrom);
         await store.RestartAsync();
         scenario.Healed("store restarted empty");
-        victims.Add((outageVictim.Name, outageToken));
         await scenario.WaitForGrantsAsync(scenario.Grants + 5, "after the store came back");
 
         // A crash and an immediate restart: the store forgot the holder. It writes only after a successor (granted by
@@ -113,7 +110,6 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         scenario.Healed("store restarted empty");
         await scenario.WaitForSuccessorWriteAsync(key, fencedToken);
         fenced.Send("go");
-        victims.Add((fenced.Name, fencedToken));
         await scenario.WaitForGrantsAsync(scenario.Grants + 5, "after the store restarted");
 
         // The same, but the holder goes on holding and writing across the restart: another worker may be granted the
@@ -126,17 +122,15 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
         scenario.Healed("store restarted empty");
         lingering.Send($"go {2 * TtlMs}");
         await scenario.WaitForSuccessorWriteAsync(key, lingeringToken);
-        victims.Add((lingering.Name, lingeringToken));
         await scenario.WaitForGrantsAsync(scenario.Grants + 5, "after the store restarted");
 
         var report = await ScenarioSteps.FinishOnRedisAsync(scenario, [commands], spec, settleMs: TtlMs + 250);
         Assert.True(report.StaleWritesRejected > 0, $"The holder forgotten by the store must have a write rejected by fencing.\n{report}");
         // The store lost its data: two holders at once are possible (fencing covers them), so overlaps are reported, not asserted.
         ScenarioSteps.AssertSafe(report, storeKeptItsData: false);
-        foreach (var (worker, token) in victims)
-        {
-            ScenarioSteps.AssertLearnedOfLoss(report, worker, token);
-        }
+        // The holder of the outage learns of its loss by its own clock. The holders of an immediate restart learn of it
+        // only if a renewal reached the empty store before they released: the store gave them no other sign.
+        ScenarioSteps.AssertLearnedOfLoss(report, outageVictim.Name, outageToken);
 
         scenario.Passed();
     }
