@@ -340,8 +340,9 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
             ReleaseGrantsThatComeLater(lease.Key, arguments, acquires);
         }
 
-        // Sent to all; a primary that does not take it lets the lease expire by its TTL.
-        await WhenDecidedAsync(calls, static calls => Count(calls, c => !c.IsCompleted) == 0, Options.StoreTimeout, cancellationToken).ConfigureAwait(false);
+        // Sent to all, and done once a majority answered: the lease is then gone from a majority, so nobody is kept
+        // from the key by it; a primary that does not answer lets it expire by its TTL.
+        await WhenDecidedAsync(calls, calls => Count(calls, c => c.IsCompleted) >= _quorum, Options.StoreTimeout, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         var released = false;
         Exception? firstError = null;

@@ -124,25 +124,40 @@ public sealed class RedlockFaultTests(ITestOutputHelper output)
         /// </summary>
         public async Task<int> OneWhoseLossLeavesAMajorityAsync(string lockKey, int preferred)
         {
-            var values = new RedisValue[Servers.Length];
-            for (var look = 0; look < 100; look++)
+            var connections = new List<ConnectionMultiplexer>();
+            try
             {
-                for (var i = 0; i < Servers.Length; i++)
+                foreach (var server in Servers)
                 {
-                    await using var connection = await Servers[i].ConnectAsync();
-                    values[i] = await connection.GetDatabase().StringGetAsync(lockKey);
+                    connections.Add(await server.ConnectAsync());
                 }
 
-                if (values.All(value => !value.IsNull && value == values[0]))
+                var values = new RedisValue[Servers.Length];
+                for (var look = 0; look < 40; look++)
                 {
-                    return preferred;
+                    for (var i = 0; i < Servers.Length; i++)
+                    {
+                        values[i] = await connections[i].GetDatabase().StringGetAsync(lockKey);
+                    }
+
+                    if (values.All(value => !value.IsNull && value == values[0]))
+                    {
+                        return preferred;
+                    }
+
+                    await Task.Delay(50);
                 }
 
-                await Task.Delay(50);
+                var holder = values.Where(value => !value.IsNull).GroupBy(value => value).OrderByDescending(group => group.Count()).First().Key;
+                return Array.FindIndex(values, value => value != holder);
             }
-
-            var holder = values.GroupBy(value => value).Where(group => !group.Key.IsNull).OrderByDescending(group => group.Count()).First().Key;
-            return Array.FindIndex(values, value => value != holder);
+            finally
+            {
+                foreach (var connection in connections)
+                {
+                    await connection.DisposeAsync();
+                }
+            }
         }
 
         public async Task CollectAsync()
