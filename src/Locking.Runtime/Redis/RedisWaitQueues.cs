@@ -14,7 +14,7 @@ namespace Locking;
 internal sealed class RedisWaitQueues
 {
     private readonly Dictionary<string, KeyQueue> _queues = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, KeyQueue>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+    private readonly SpanKeyedLookup<KeyQueue> _bySpan;
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private int _waiting;
@@ -23,7 +23,7 @@ internal sealed class RedisWaitQueues
     public RedisWaitQueues(TimeProvider time)
     {
         _time = time;
-        _bySpan = _queues.GetAlternateLookup<ReadOnlySpan<char>>();
+        _bySpan = new(_queues);
     }
 
     /// <summary>Whether any task of this process waits for any key.</summary>
