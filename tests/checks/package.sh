@@ -44,7 +44,7 @@ done
 
 # The package layout and metadata.
 contents=$(unzip -l "$locking")
-for file in lib/net10.0/Locking.dll README.md \
+for file in lib/net8.0/Locking.dll lib/net10.0/Locking.dll README.md \
     analyzers/dotnet/cs/Locking.Generators.dll analyzers/dotnet/cs/Locking.Analyzers.dll analyzers/dotnet/cs/Locking.Analyzers.CodeFixes.dll; do
   grep -qF " $file" <<< "$contents" || fail "Locking $version does not contain $file"
 done
