@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
 
 [assembly: Locking.LockStoreProbe(typeof(Locking.RedisLockProvider), typeof(Locking.RedisLockStoreProbe))]
 
@@ -26,7 +27,12 @@ public sealed partial class RedisLockProvider
         var pings = new Task<TimeSpan>[_masters.Length];
         for (var i = 0; i < _masters.Length; i++)
         {
-            pings[i] = _masters[i].Database.PingAsync().WaitAsync(cancellationToken);
+            // A connection with no server connected would only queue the PING until the check times out: say so now.
+            var connection = _masters[i].Connection;
+            pings[i] = connection.IsConnected
+                ? _masters[i].Database.PingAsync().WaitAsync(cancellationToken)
+                : Task.FromException<TimeSpan>(new InvalidOperationException(
+                    $"Not connected to {string.Join(", ", connection.GetEndPoints().Select(EndPointCollection.ToString))}."));
         }
 
         try
