@@ -70,7 +70,13 @@ for project in tests/*/*.csproj; do
 done
 
 # Checks that are not xunit tests (a packed package used from a fresh project, the samples): each script
-# under tests/checks is one test, passed when it exits 0.
+# under tests/checks is one test, passed when it exits 0. They use the packages as a user gets them: packed once
+# here for all of them (each packs its own when run alone).
+source tests/checks/lib/packed.bash
+rm -rf artifacts/check-packages
+if pack_locking artifacts/check-packages; then
+  export LOCKING_CHECK_FEED=$LOCKING_FEED LOCKING_CHECK_VERSION=$LOCKING_VERSION
+fi
 for check in tests/checks/*.sh; do
   [ -f "$check" ] || continue
   echo "== check $(basename "$check")"
@@ -81,5 +87,6 @@ for check in tests/checks/*.sh; do
     failed=$((failed + 1))
   fi
 done
+forget_packed_locking
 
 finish

@@ -134,7 +134,7 @@ number=0
 while IFS= read -r set; do
   number=$((number + 1))
   project="$scratch/projects/set$number"
-  fresh_project_dir "$project" "$scratch/feed"
+  fresh_project_dir "$project" "$LOCKING_FEED"
   references=""
   for package in $set; do
     case "$package" in

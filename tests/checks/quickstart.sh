@@ -29,7 +29,7 @@ start_redis "$scratch" || exit 1
 
 for framework in net8.0 net10.0; do
   app="$scratch/quickstart-$framework"
-  fresh_project_dir "$app" "$scratch/feed"
+  fresh_project_dir "$app" "$LOCKING_FEED"
   references=""
   for package in $packages; do
     case "$package" in

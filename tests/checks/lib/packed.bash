@@ -2,16 +2,25 @@
 # solution (not a check itself: test.sh runs only tests/checks/*.sh).
 #
 #   pack_locking DIR         builds and packs Locking and Locking.Orleans into DIR/feed with a version of this run's
-#                            own (the repository's version with a -check.TIMESTAMP suffix); sets LOCKING_VERSION
+#                            own (the repository's version with a -check.TIMESTAMP suffix); sets LOCKING_VERSION and
+#                            LOCKING_FEED. When test.sh packed them already (LOCKING_CHECK_FEED, LOCKING_CHECK_VERSION),
+#                            uses those instead.
 #   fresh_project_dir DIR FEED  makes DIR a folder no repository setting reaches, whose NuGet.config adds FEED
 #   package_version NAME     the version Directory.Packages.props pins for a third-party package
 #   forget_packed_locking    removes this run's Locking versions from the NuGet cache again
 LOCKING_VERSION=""
+LOCKING_FEED=""
 
 pack_locking() { # pack_locking DIR
   local dir=$1 configuration=${CONFIGURATION:-Release}
+  if [ -n "${LOCKING_CHECK_FEED:-}" ] && [ -f "$LOCKING_CHECK_FEED/Locking.${LOCKING_CHECK_VERSION:-}.nupkg" ]; then
+    LOCKING_VERSION=$LOCKING_CHECK_VERSION
+    LOCKING_FEED=$LOCKING_CHECK_FEED
+    return 0
+  fi
   LOCKING_VERSION="$(dotnet msbuild src/Locking.Runtime/Locking.Runtime.csproj -getProperty:Version)-check.$(date +%Y%m%d%H%M%S)$RANDOM"
   mkdir -p "$dir/feed"
+  LOCKING_FEED=$(cd "$dir/feed" && pwd)
   # A no-op right after test.sh built the solution.
   if ! dotnet build src/Locking.Grains/Locking.Grains.csproj -c "$configuration" -nologo -v q -clp:ErrorsOnly > "$dir/pack.log" 2>&1; then
     cat "$dir/pack.log" >&2
