@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using Locking.Testing;
 using Locking.WebApi;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace Locking.WebApi.Tests;
 
@@ -16,7 +18,10 @@ public sealed class WebApiTests : IAsyncLifetime
     {
         _redis = await RedisServer.StartAsync();
         _api = new WebApplicationFactory<Program>()
-            .WithWebHostBuilder(host => host.UseSetting("Locking:Redis:Configuration", _redis.Configuration().ToString()));
+            .WithWebHostBuilder(host => host
+                .UseSetting("Locking:Redis:Configuration", _redis.Configuration().ToString())
+                // The API's console log (a failed health check is an Error there) is not the tests' output.
+                .ConfigureLogging(logging => logging.ClearProviders()));
     }
 
     public async Task DisposeAsync()
