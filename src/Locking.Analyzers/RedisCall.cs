@@ -33,7 +33,7 @@ internal enum RedisCallKind
     /// <summary>Removes the key's expiry: KeyPersist, KeyExpire with no expiry.</summary>
     Persist,
 
-    /// <summary>Reads the key's value (StringGet).</summary>
+    /// <summary>Reads the key or whether it exists (StringGet, KeyExists).</summary>
     Read,
 
     /// <summary>ITransaction.AddCondition(Condition.StringEqual(key, value)): the transaction runs only while the key holds the value.</summary>
@@ -180,7 +180,7 @@ internal static class RedisCallReader
                 }
 
                 break;
-            case "StringGet" when keyArgument is not null:
+            case "StringGet" or "KeyExists" when keyArgument is not null:
                 calls.Add(New(RedisCallKind.Read, keyArgument));
                 break;
             case "StringGetDelete" when keyArgument is not null:

@@ -87,7 +87,8 @@ internal sealed class TypeReport
             }
 
             var acquire = LockCallFor(delete);
-            if (acquire is null && !delete.Key.IsUnderLockPrefix && !IsReleaseOfCallersKey(delete) && !IsPassedLockKey(delete))
+            var underLockPrefix = delete.Key.IsUnderLockPrefix && !IsFlag(delete.Key);
+            if (acquire is null && !underLockPrefix && !IsReleaseOfCallersKey(delete) && !IsPassedLockKey(delete))
             {
                 continue;
             }
@@ -126,7 +127,16 @@ internal sealed class TypeReport
             : "; it can delete another owner's lock";
     }
 
-    private bool IsLockKey(RedisKeyIdentity key) => key.IsUnderLockPrefix || _lockCalls.Any(c => c.Key.Matches(key));
+    private bool IsLockKey(RedisKeyIdentity key) => (key.IsUnderLockPrefix && !IsFlag(key)) || _lockCalls.Any(c => c.Key.Matches(key));
+
+    /// <summary>
+    /// A key the type sets outright, with an expiry, without looking first ("player:lock:42" = "banned until ..."): a
+    /// flag that says something is locked, not a mutex that callers contend for, whatever its name says. A set after
+    /// a KeyExists or StringGet of the key is a check-then-set lock and stays one.
+    /// </summary>
+    private bool IsFlag(RedisKeyIdentity key)
+        => _calls.Any(set => set.Kind == RedisCallKind.PlainSet && set.HasExpiry && set.Key.Matches(key)
+            && !_calls.Any(read => read.Kind == RedisCallKind.Read && read.IsBefore(set) && read.Key.Matches(key)));
 
     /// <summary>The call that takes (or owner-checks) the lock <paramref name="call"/>'s key, preferring one in the same member.</summary>
     private RedisCall? LockCallFor(RedisCall call)
