@@ -124,7 +124,7 @@ internal sealed class TypeReport
             return $", together with the data it guards ('{data.Key.Display}'): if this is a deliberate reset, suppress LOCK002 here with a justification";
         }
 
-        return _calls.Any(c => c.Kind == RedisCallKind.Read && c.IsBefore(delete) && c.Key.Matches(delete.Key))
+        return _calls.Any(c => c.Kind == RedisCallKind.Read && c.Name.StartsWith("StringGet", StringComparison.Ordinal) && c.IsBefore(delete) && c.Key.Matches(delete.Key))
             ? "; reading the owner first does not help, since the lock can change hands between the read and the delete"
             : "; it can delete another owner's lock";
     }
