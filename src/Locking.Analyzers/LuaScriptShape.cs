@@ -65,7 +65,38 @@ internal sealed class LuaScriptShape
     /// <summary>For an acquire: whether the SET carries PX/EX.</summary>
     public bool HasExpiry { get; }
 
-    public static LuaScriptShape Of(string text) => s_cache.GetOrAdd(text, Parse);
+    private static readonly Regex s_callAlias = new(@"\b(?<name>[A-Za-z_]\w*)\s*=\s*redis\s*\.\s*p?call\b(?!\s*\()", RegexOptions.CultureInvariant);
+    private static readonly Regex s_refAlias = new(@"\b(?<name>[A-Za-z_]\w*)\s*=\s*(?<ref>(?:KEYS|ARGV)\s*\[\s*\d+\s*\])", RegexOptions.CultureInvariant);
+    private static readonly Regex s_existsCheck = new(Call + @"(?:h?get|exists)['""]\s*,\s*" + KeyRef, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+    public static LuaScriptShape Of(string text) => s_cache.GetOrAdd(text, t => Parse(Normalize(t)));
+
+    /// <summary>
+    /// Undoes Lua aliases that compact scripts use (local f, k = redis.call, KEYS[1]; f('get', k)), so the patterns
+    /// below see redis.call('get', KEYS[1]).
+    /// </summary>
+    private static string Normalize(string text)
+    {
+        foreach (Match alias in s_callAlias.Matches(text))
+        {
+            var name = alias.Groups["name"].Value;
+            text = Regex.Replace(text, @"(?<![\w.])" + Regex.Escape(name) + @"\s*\(", "redis.call(", RegexOptions.CultureInvariant);
+        }
+
+        foreach (Match alias in s_refAlias.Matches(text))
+        {
+            var name = alias.Groups["name"].Value;
+            if (name is "KEYS" or "ARGV")
+            {
+                continue;
+            }
+
+            // Every read of the name (not its assignment) becomes the KEYS/ARGV reference it stands for.
+            text = Regex.Replace(text, @"(?<![\w.\[])" + Regex.Escape(name) + @"\b(?!\s*=[^=])", alias.Groups["ref"].Value, RegexOptions.CultureInvariant);
+        }
+
+        return text;
+    }
 
     private static LuaScriptShape Parse(string text)
     {
@@ -85,9 +116,10 @@ internal sealed class LuaScriptShape
         }
 
         var set = s_set.Match(text);
-        if (set.Success && s_nx.IsMatch(text))
+        if (set.Success && (s_nx.IsMatch(text) || LooksFirst(text, KeyOf(set))))
         {
-            return new LuaScriptShape(LuaScriptKind.SetNotExists, KeyOf(set), ArgumentOf(set, text), s_expiryOption.IsMatch(text));
+            // SET NX, or a SET after the script checked that the key is free (if get(k) then return 0 end; set(k, v)).
+            return new LuaScriptShape(LuaScriptKind.SetNotExists, KeyOf(set), ArgumentOf(set, text), s_expiryOption.IsMatch(text) || s_expireCall.IsMatch(text));
         }
 
         var setnx = s_setnx.Match(text);
@@ -103,6 +135,13 @@ internal sealed class LuaScriptShape
         }
 
         return new LuaScriptShape(LuaScriptKind.Other, default, default, hasExpiry: false);
+    }
+
+    /// <summary>Whether the script reads the key (GET, HGET, EXISTS) before anything else it calls on it.</summary>
+    private static bool LooksFirst(string text, ScriptReference key)
+    {
+        var check = s_existsCheck.Match(text);
+        return check.Success && KeyOf(check) == key && check.Index < s_set.Match(text).Index;
     }
 
     private static ScriptReference CompareArgument(string text)

@@ -33,7 +33,7 @@ internal enum RedisCallKind
     /// <summary>Removes the key's expiry: KeyPersist, KeyExpire with no expiry.</summary>
     Persist,
 
-    /// <summary>Reads the key's value (StringGet).</summary>
+    /// <summary>Reads the key or whether it exists (StringGet, KeyExists).</summary>
     Read,
 
     /// <summary>ITransaction.AddCondition(Condition.StringEqual(key, value)): the transaction runs only while the key holds the value.</summary>
@@ -180,7 +180,7 @@ internal static class RedisCallReader
                 }
 
                 break;
-            case "StringGet" when keyArgument is not null:
+            case "StringGet" or "KeyExists" when keyArgument is not null:
                 calls.Add(New(RedisCallKind.Read, keyArgument));
                 break;
             case "StringGetDelete" when keyArgument is not null:
@@ -276,8 +276,8 @@ internal static class RedisCallReader
             return;
         }
 
-        var keyList = ElementsOf(keys);
-        var valueList = ElementsOf(values);
+        var keyList = ElementsOf(keys, locals);
+        var valueList = ElementsOf(values, locals);
         IOperation? Pick(ScriptReference reference, List<IOperation> list)
             => reference.Index > 0 ? (reference.Index <= list.Count ? list[reference.Index - 1] : null)
                 : reference.Name is { } member ? Member(parameters, member) : null;
@@ -427,15 +427,21 @@ internal static class RedisCallReader
             : new[] { keys };
     }
 
-    /// <summary>The elements of an array or params argument written in place.</summary>
-    private static List<IOperation> ElementsOf(IOperation? array)
+    /// <summary>The elements of an array or params argument written in place, or in the one value of a local.</summary>
+    private static List<IOperation> ElementsOf(IOperation? array, LocalValues? locals = null)
     {
         if (array is null)
         {
             return new List<IOperation>();
         }
 
-        return RedisKeyIdentity.Unwrap(array) switch
+        var value = RedisKeyIdentity.Unwrap(array);
+        if (value is ILocalReferenceOperation local && locals?.SingleValue(local) is { } assigned)
+        {
+            value = RedisKeyIdentity.Unwrap(assigned);
+        }
+
+        return value switch
         {
             IArrayCreationOperation { Initializer: { } initializer } => initializer.ElementValues.ToList(),
             ICollectionExpressionOperation collection => collection.Elements.ToList(),

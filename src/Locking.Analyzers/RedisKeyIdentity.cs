@@ -29,10 +29,15 @@ internal sealed class RedisKeyIdentity
     /// <summary>Brackets a member or helper that stands in a template (the same member in the same place matches).</summary>
     private const char Fixed = '\u0001';
 
+    private readonly SyntaxNode _syntax;
+    private readonly List<IOperation> _holeOperations;
+    private ImmutableHashSet<string>? _holes;
+
     private RedisKeyIdentity(ISymbol? anchor, string? text, string? template, bool isConstant, bool variesPerCall, bool holdsRandom, ImmutableArray<ISymbol> sources,
-        ImmutableHashSet<string> holes, string display)
+        List<IOperation> holeOperations, SyntaxNode syntax)
     {
-        Holes = holes;
+        _holeOperations = holeOperations;
+        _syntax = syntax;
         HoldsRandom = holdsRandom;
         Anchor = anchor;
         Text = text;
@@ -40,7 +45,6 @@ internal sealed class RedisKeyIdentity
         IsConstant = isConstant;
         VariesPerCall = variesPerCall;
         Sources = sources;
-        Display = display;
     }
 
     /// <summary>The symbol the key is (a field, property, helper method, or a parameter or local in its own method), or null.</summary>
@@ -68,10 +72,10 @@ internal sealed class RedisKeyIdentity
     public ImmutableArray<ISymbol> Sources { get; }
 
     /// <summary>The expressions that fill the key's holes, as written (without whitespace): "order.Id", "tenant".</summary>
-    public ImmutableHashSet<string> Holes { get; }
+    public ImmutableHashSet<string> Holes => _holes ??= _holeOperations.Select(o => Normalize(Unwrap(o).Syntax.ToString())).ToImmutableHashSet(StringComparer.Ordinal);
 
     /// <summary>The key as written at the call, for messages.</summary>
-    public string Display { get; }
+    public string Display => _syntax.ToString();
 
     /// <summary>The template as a reader would write it ("seat:{}"), for messages and tests.</summary>
     public string? TemplateDisplay => Template?.Replace(Hole.ToString(), "{}").Replace(Fixed.ToString(), "");
@@ -146,7 +150,6 @@ internal sealed class RedisKeyIdentity
 
     public static RedisKeyIdentity Of(IOperation key, LocalValues locals)
     {
-        var display = key.Syntax.ToString();
         var builder = new TemplateBuilder(locals);
         var value = Unwrap(key);
         for (var hops = MaxHops; hops > 0 && value is ILocalReferenceOperation local && locals.SingleValue(local) is { } initializer; hops--)
@@ -189,7 +192,7 @@ internal sealed class RedisKeyIdentity
         }
 
         var isConstant = value.ConstantValue is { HasValue: true, Value: string };
-        return new RedisKeyIdentity(anchor, text, template, isConstant, builder.Varies, builder.HoldsRandom, sources, builder.Holes.ToImmutableHashSet(), display);
+        return new RedisKeyIdentity(anchor, text, template, isConstant, builder.Varies, builder.HoldsRandom, sources, builder.Holes, key.Syntax);
     }
 
     /// <summary>Whether a member is read from this instance or statically (so it is the type's own, fixed member).</summary>
@@ -245,6 +248,19 @@ internal sealed class RedisKeyIdentity
         return 0;
     }
 
+    /// <summary>
+    /// A member's identity within one analysis, for templates: its name and where it is declared (cheaper than its
+    /// display string, and two members of one name in different types differ).
+    /// </summary>
+    private static string SymbolId(ISymbol symbol)
+    {
+        symbol = symbol.OriginalDefinition;
+        var location = symbol.Locations.Length > 0 ? symbol.Locations[0] : null;
+        return location is { IsInSource: true }
+            ? symbol.Name + "@" + location.SourceTree!.FilePath + ":" + location.SourceSpan.Start.ToString(CultureInfo.InvariantCulture)
+            : symbol.Name + "@" + symbol.ContainingType?.MetadataName;
+    }
+
     internal static string Normalize(string text)
     {
         var normalized = new string(text.Where(c => !char.IsWhiteSpace(c)).ToArray());
@@ -258,7 +274,7 @@ internal sealed class RedisKeyIdentity
 
         public HashSet<ISymbol> Sources { get; } = new(SymbolEqualityComparer.Default);
 
-        public HashSet<string> Holes { get; } = new(StringComparer.Ordinal);
+        public List<IOperation> Holes { get; } = new();
 
         /// <summary>False when the key is one opaque value (a parameter, a local of unknown value): no template.</summary>
         public bool Complete { get; private set; } = true;
@@ -324,12 +340,12 @@ internal sealed class RedisKeyIdentity
                     }
                     else
                     {
-                        AddFixed("m:" + field.Field.OriginalDefinition.ToDisplayString(), topLevel);
+                        AddFixed("m:" + SymbolId(field.Field), topLevel);
                     }
 
                     return;
                 case IPropertyReferenceOperation { Arguments.Length: 0 } property when IsOwnMember(property.Instance):
-                    AddFixed("m:" + property.Property.OriginalDefinition.ToDisplayString(), topLevel);
+                    AddFixed("m:" + SymbolId(property.Property), topLevel);
                     return;
                 case ILocalReferenceOperation local:
                     if (hops > 0 && locals.SingleValue(local) is { } value)
@@ -343,7 +359,7 @@ internal sealed class RedisKeyIdentity
                     return;
                 case IInvocationOperation call when call.TargetMethod.DeclaringSyntaxReferences.Length > 0 && !topLevel:
                     // A helper inside a bigger key: the helper in this place, fed by the call's values.
-                    _text.Append(Fixed).Append("c:").Append(call.TargetMethod.OriginalDefinition.ToDisplayString()).Append(Fixed);
+                    _text.Append(Fixed).Append("c:").Append(SymbolId(call.TargetMethod)).Append(Fixed);
                     foreach (var argument in call.Arguments)
                     {
                         CollectSources(argument.Value);
@@ -357,7 +373,7 @@ internal sealed class RedisKeyIdentity
                         CollectSources(argument.Value);
                     }
 
-                    if (hops > 0 && HelperBody(call) is { } body)
+                    if (hops > 0 && SameFileBodies.Returned(call) is { } body)
                     {
                         Add(body, hops - 1);
                     }
@@ -430,7 +446,7 @@ internal sealed class RedisKeyIdentity
 
         private void CollectSources(IOperation operation)
         {
-            Holes.Add(Normalize(Unwrap(operation).Syntax.ToString()));
+            Holes.Add(operation);
             foreach (var node in operation.DescendantsAndSelf())
             {
                 switch (node)
@@ -467,26 +483,6 @@ internal sealed class RedisKeyIdentity
                         break;
                 }
             }
-        }
-
-        /// <summary>The one expression a key helper returns, when the helper is declared in the same file as the call.</summary>
-        private static IOperation? HelperBody(IInvocationOperation call)
-        {
-            var model = call.SemanticModel;
-            var references = call.TargetMethod.DeclaringSyntaxReferences;
-            if (model is null || references.Length != 1 || references[0].SyntaxTree != model.SyntaxTree)
-            {
-                return null;
-            }
-
-            ExpressionSyntax? expression = references[0].GetSyntax() switch
-            {
-                MethodDeclarationSyntax { ExpressionBody.Expression: var arrow } => arrow,
-                MethodDeclarationSyntax { Body.Statements: [ReturnStatementSyntax { Expression: var returned }] } => returned,
-                LocalFunctionStatementSyntax { ExpressionBody.Expression: var arrow } => arrow,
-                _ => null,
-            };
-            return expression is null ? null : model.GetOperation(expression);
         }
     }
 }

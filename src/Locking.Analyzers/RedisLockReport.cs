@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -86,8 +88,9 @@ internal sealed class TypeReport
                 continue;
             }
 
-            var acquire = LockCallFor(delete);
-            if (acquire is null && !delete.Key.IsUnderLockPrefix && !IsReleaseOfCallersKey(delete) && !IsPassedLockKey(delete))
+            var acquire = LockCallFor(delete) ?? GuardingIncrement(delete);
+            var underLockPrefix = delete.Key.IsUnderLockPrefix && !IsFlag(delete.Key);
+            if (acquire is null && !underLockPrefix && !IsReleaseOfCallersKey(delete) && !IsPassedLockKey(delete))
             {
                 continue;
             }
@@ -121,18 +124,92 @@ internal sealed class TypeReport
             return $", together with the data it guards ('{data.Key.Display}'): if this is a deliberate reset, suppress LOCK002 here with a justification";
         }
 
-        return _calls.Any(c => c.Kind == RedisCallKind.Read && c.IsBefore(delete) && c.Key.Matches(delete.Key))
+        return _calls.Any(c => c.Kind == RedisCallKind.Read && c.Name.StartsWith("StringGet", StringComparison.Ordinal) && c.IsBefore(delete) && c.Key.Matches(delete.Key))
             ? "; reading the owner first does not help, since the lock can change hands between the read and the delete"
             : "; it can delete another owner's lock";
     }
 
-    private bool IsLockKey(RedisKeyIdentity key) => key.IsUnderLockPrefix || _lockCalls.Any(c => c.Key.Matches(key));
+    private bool IsLockKey(RedisKeyIdentity key) => (key.IsUnderLockPrefix && !IsFlag(key)) || _lockCalls.Any(c => c.Key.Matches(key));
+
+    /// <summary>
+    /// A key the type sets outright, with an expiry, without looking first ("player:lock:42" = "banned until ..."): a
+    /// flag that says something is locked, not a mutex that callers contend for, whatever its name says. A set after
+    /// a KeyExists or StringGet of the key is a check-then-set lock and stays one.
+    /// </summary>
+    private bool IsFlag(RedisKeyIdentity key)
+        => _calls.Any(set => set.Kind == RedisCallKind.PlainSet && set.HasExpiry && set.Key.Matches(key)
+            && !_calls.Any(read => read.Kind == RedisCallKind.Read && read.IsBefore(set) && read.Key.Matches(key)));
 
     /// <summary>The call that takes (or owner-checks) the lock <paramref name="call"/>'s key, preferring one in the same member.</summary>
     private RedisCall? LockCallFor(RedisCall call)
         => _lockCalls.Where(c => c.Key.Matches(call.Key))
             .OrderBy(c => c.SameMember(call) ? 0 : 1).ThenBy(c => c.Kind == RedisCallKind.Acquire ? 0 : 1)
             .FirstOrDefault();
+
+    /// <summary>
+    /// A counter lock around this delete: in the same member, <c>INCR(key) == 1</c> guards the block the delete is in,
+    /// or <c>INCR(key) != 1</c> (or <c>&gt; 1</c>) leaves the member before it. A counter that is only compared to set
+    /// its expiry (a rate limit, a failed-login count) guards nothing and is no lock.
+    /// </summary>
+    private RedisCall? GuardingIncrement(RedisCall delete)
+    {
+        foreach (var increment in _calls)
+        {
+            if (increment.Kind != RedisCallKind.Increment || !increment.ResultUsed || !increment.IsBefore(delete) || !increment.Key.Matches(delete.Key))
+            {
+                continue;
+            }
+
+            if (ComparisonWithOne(increment.Invocation.Syntax) is { } comparison
+                && comparison.FirstAncestorOrSelf<IfStatementSyntax>() is { } guard
+                && guard.Condition.Span.Contains(comparison.Span)
+                && (comparison.IsKind(SyntaxKind.EqualsExpression)
+                    ? guard.Statement.Span.Contains(delete.Invocation.Syntax.Span)
+                    : Exits(guard.Statement) && delete.Invocation.Syntax.SpanStart > guard.Span.End))
+            {
+                return increment;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The comparison of an INCR's result (directly or through the local it is stored in) with the literal 1.</summary>
+    private static BinaryExpressionSyntax? ComparisonWithOne(SyntaxNode increment)
+    {
+        var node = increment;
+        while (node.Parent is AwaitExpressionSyntax or ParenthesizedExpressionSyntax
+               || node.Parent is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } || node.Parent is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } })
+        {
+            node = node.Parent;
+        }
+
+        if (node.Parent is BinaryExpressionSyntax direct && IsOne(direct.Left == node ? direct.Right : direct.Left))
+        {
+            return direct;
+        }
+
+        if (node.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Identifier.ValueText: var local } }
+            && node.FirstAncestorOrSelf<BaseMethodDeclarationSyntax>() is { } member)
+        {
+            return member.DescendantNodes().OfType<BinaryExpressionSyntax>().FirstOrDefault(b =>
+                b.SpanStart > node.SpanStart
+                && (b.Left is IdentifierNameSyntax { Identifier.ValueText: var left } && left == local && IsOne(b.Right)
+                    || b.Right is IdentifierNameSyntax { Identifier.ValueText: var right } && right == local && IsOne(b.Left)));
+        }
+
+        return null;
+    }
+
+    private static bool IsOne(ExpressionSyntax expression) => expression is LiteralExpressionSyntax { Token.Value: 1 or 1L };
+
+    /// <summary>Whether a statement always leaves the block (return, throw, continue, break; or a block ending in one).</summary>
+    private static bool Exits(StatementSyntax statement) => statement switch
+    {
+        ReturnStatementSyntax or ThrowStatementSyntax or ContinueStatementSyntax or BreakStatementSyntax => true,
+        BlockSyntax { Statements: { Count: > 0 } statements } => Exits(statements[statements.Count - 1]),
+        _ => false,
+    };
 
     /// <summary>
     /// A lock wrapper that takes its callers' keys (LockTake(key, ...) on a parameter) and releases them in a

@@ -127,8 +127,6 @@ internal sealed class OwnerClassifier
                 return Member(property.Property, property, property.Instance, key, depth);
             case IInvocationOperation invocation:
                 return Invocation(invocation, key, depth);
-            case IObjectCreationOperation { Type.Name: "Guid" or "Random" }:
-                return OwnerValue.Unknown;
             case IArrayCreationOperation { Initializer: { } initializer }:
                 return OwnerValue.Combine(initializer.ElementValues.Select(v => Classify(v, key, depth - 1)));
             case IAwaitOperation awaited:
@@ -216,7 +214,7 @@ internal sealed class OwnerClassifier
             return OwnerValue.Shared("a thread-static field, one value per thread");
         }
 
-        if (Getter(member, reference.SemanticModel) is { } getter)
+        if (SameFileBodies.Getter(member, reference.SemanticModel) is { } getter)
         {
             // A computed property: what its getter returns.
             return Classify(getter, key, depth - 1);
@@ -283,29 +281,6 @@ internal sealed class OwnerClassifier
         }
     }
 
-    /// <summary>The expression a computed property returns, when it is declared in the same file.</summary>
-    private static IOperation? Getter(ISymbol member, SemanticModel? model)
-    {
-        if (member is not IPropertySymbol property || model is null || property.DeclaringSyntaxReferences.Length != 1
-            || property.DeclaringSyntaxReferences[0].SyntaxTree != model.SyntaxTree)
-        {
-            return null;
-        }
-
-        ExpressionSyntax? expression = property.DeclaringSyntaxReferences[0].GetSyntax() switch
-        {
-            PropertyDeclarationSyntax { ExpressionBody.Expression: var arrow } => arrow,
-            PropertyDeclarationSyntax { AccessorList.Accessors: var accessors } => accessors.FirstOrDefault(a => a.Keyword.ValueText == "get") switch
-            {
-                { ExpressionBody.Expression: var arrow } => arrow,
-                { Body.Statements: [ReturnStatementSyntax { Expression: var returned }] } => returned,
-                _ => null,
-            },
-            _ => null,
-        };
-        return expression is null ? null : model.GetOperation(expression);
-    }
-
     private OwnerValue Invocation(IInvocationOperation invocation, RedisKeyIdentity? key, int depth)
     {
         var method = invocation.TargetMethod;
@@ -352,7 +327,7 @@ internal sealed class OwnerClassifier
         }
 
         // A helper of this type that returns one expression: what it returns (its parameters are unknown).
-        if (SymbolEqualityComparer.Default.Equals(type, _type) && HelperBody(invocation) is { } body)
+        if (SymbolEqualityComparer.Default.Equals(type, _type) && SameFileBodies.Returned(invocation) is { } body)
         {
             return Classify(body, null, depth - 1);
         }
@@ -391,24 +366,6 @@ internal sealed class OwnerClassifier
             ("DateTime" or "DateTimeOffset" or "Stopwatch", _) => OwnerValue.Unknown,
             _ => null,
         };
-    }
-
-    private static IOperation? HelperBody(IInvocationOperation call)
-    {
-        var model = call.SemanticModel;
-        var references = call.TargetMethod.DeclaringSyntaxReferences;
-        if (model is null || references.Length != 1 || references[0].SyntaxTree != model.SyntaxTree)
-        {
-            return null;
-        }
-
-        ExpressionSyntax? expression = references[0].GetSyntax() switch
-        {
-            MethodDeclarationSyntax { ExpressionBody.Expression: var arrow } => arrow,
-            MethodDeclarationSyntax { Body.Statements: [ReturnStatementSyntax { Expression: var returned }] } => returned,
-            _ => null,
-        };
-        return expression is null ? null : model.GetOperation(expression);
     }
 }
 

@@ -572,4 +572,63 @@ public sealed class RedisLockKeyAnalyzerTests
             public bool Release(string job, string owner) => db.LockRelease("job:" + job, owner);
         }
         """);
+
+    [Fact]
+    public Task A_compact_script_acquire_is_read_through_its_aliases() => VerifyRedis.AnalyzerAsync("""
+        public sealed class Collapser(IDatabase db)
+        {
+            private const string Take = "local f,k,v f=redis.call k=KEYS[1] v=ARGV[1] if f('get',k) then return 0 end f('set',k,v) f('expire',k,ARGV[2]) return 1";
+            private const string Count = "local n = redis.call('incr', KEYS[1]) redis.call('expire', KEYS[1], 60) return n";
+
+            public bool TryLock(string key)
+            {
+                RedisKey[] keys = { key };
+                RedisValue[] args = { Guid.NewGuid().ToString("N"), 30 };
+                return (int)db.ScriptEvaluate(Take, keys, args) == 1;
+            }
+
+            public void ReleaseLock(string key) => {|LOCK002:db.KeyExpire(key, TimeSpan.Zero)|};
+
+            public long Hit(string counter) => (long)db.ScriptEvaluate(Count, new RedisKey[] { counter });
+
+            public void Reset(string counter) => db.KeyDelete(counter);
+        }
+        """);
+
+    [Fact]
+    public Task A_counter_is_a_lock_only_when_its_first_increment_guards_the_delete() => VerifyRedis.AnalyzerAsync("""
+        public sealed class Counters(IDatabase db)
+        {
+            public void Guarded(string key, Action work)
+            {
+                if ({|LOCK004:db.StringIncrement(key)|} == 1)
+                {
+                    db.KeyExpire(key, TimeSpan.FromMinutes(1));
+                    try { work(); }
+                    finally { {|LOCK002:db.KeyDelete(key)|}; }
+                }
+            }
+
+            public bool EarlyExit(string key, Action work)
+            {
+                var n = db.StringIncrement(key, 1, new Expiration(TimeSpan.FromMinutes(1)));
+                if (n.ToString() != "1") return false;
+                work();
+                db.KeyDelete(key);
+                return true;
+            }
+
+            public bool Throttled(string user)
+            {
+                var failures = {|LOCK004:db.StringIncrement("failures:" + user)|};
+                if (failures == 1)
+                {
+                    db.KeyExpire("failures:" + user, TimeSpan.FromMinutes(15));
+                }
+
+                if (failures < 5) db.KeyDelete("failures:" + user);
+                return failures >= 5;
+            }
+        }
+        """);
 }
