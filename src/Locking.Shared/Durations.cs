@@ -15,6 +15,9 @@ internal static class Durations
     /// <summary>The longest lease Ttl the runtime accepts (LockOptions.MaxTtl).</summary>
     public static readonly long MaxTtlTicks = TimeSpan.TicksPerDay;
 
+    /// <summary>The shortest lease Ttl the runtime accepts (LockOptions.MinTtl).</summary>
+    public static readonly long MinTtlTicks = 100 * TimeSpan.TicksPerMillisecond;
+
     /// <summary>Parses <paramref name="text"/>; on failure <paramref name="error"/> says why.</summary>
     public static bool TryParse(string? text, out long ticks, out string error)
     {
@@ -40,6 +43,13 @@ internal static class Durations
 
         if (value.IndexOf(':') >= 0)
         {
+            if (value[0] == '-')
+            {
+                // "-00:00:00.001" would be -1 ms, which the runtime reads as infinite.
+                error = "a duration cannot be negative; write \"infinite\" to wait without end";
+                return false;
+            }
+
             if (TimeSpan.TryParseExact(value, "c", CultureInfo.InvariantCulture, out var span))
             {
                 ticks = span.Ticks;

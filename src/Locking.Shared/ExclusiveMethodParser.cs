@@ -161,6 +161,7 @@ internal static class ExclusiveMethodParser
         var ttl = ParseDuration("Ttl", ttlText, ProblemSite.TtlArgument, problems, ticks =>
             Durations.IsInfinite(ticks) ? "the lease Ttl cannot be infinite; keep it finite and let Renew extend it"
             : ticks <= 0 ? "the lease Ttl must be positive"
+            : ticks < Durations.MinTtlTicks ? "the lease Ttl must be at least 100 ms (LockOptions.MinTtl): a shorter one ends within the holder's drift margin and one round trip, so it could never be granted safely"
             : ticks > Durations.MaxTtlTicks ? "the lease Ttl may be at most one day"
             : null);
         var wait = ParseDuration("Wait", waitText, ProblemSite.WaitArgument, problems, ticks =>

@@ -308,6 +308,18 @@ public sealed class DeclarationAnalyzerTests
             [Exclusive("g", Ttl = "250ms", Wait = "1h", Work = "00:00:00.200")]
             public partial Task G();
             private Task GCore() => Task.CompletedTask;
+
+            [Exclusive("h", {|LOCK009:Ttl = "1ms"|})]
+            public partial Task H();
+            private Task HCore() => Task.CompletedTask;
+
+            [Exclusive("i", {|LOCK009:Wait = "-00:00:00.001"|})]
+            public partial Task I();
+            private Task ICore() => Task.CompletedTask;
+
+            [Exclusive("j", Ttl = "100ms")]
+            public partial Task J();
+            private Task JCore() => Task.CompletedTask;
         }
         """);
 
