@@ -44,15 +44,22 @@ if (options.Warmup > TimeSpan.Zero)
         }
     }
 }
-var all = new List<CaseResult>();
-var everyRun = new List<CaseResult>();
-foreach (var caseName in options.Cases)
+// Rounds outermost: every round runs every case against every library, so that a ratio taken within a round (Locking
+// to the floor or to a peer in one case, or one case to another such as uncontended-crowd to uncontended) compares
+// runs minutes apart at most, not the first round of one case with the last of another.
+var cases = options.Cases.Select(name => LoadCase.Create(name, options)).ToList();
+Console.WriteLine();
+foreach (var loadCase in cases)
 {
-    var loadCase = LoadCase.Create(caseName, options);
-    Console.WriteLine();
     Console.WriteLine($"== {loadCase.Name}: {loadCase.Description}");
-    var runs = new List<CaseResult>();
-    for (var round = 0; round < options.Rounds; round++)
+}
+
+var everyRun = new List<CaseResult>();
+for (var round = 0; round < options.Rounds; round++)
+{
+    Console.WriteLine();
+    Console.WriteLine($"-- round {round + 1} of {options.Rounds}, load average {ResourceReading.LoadAverage()}");
+    foreach (var loadCase in cases)
     {
         foreach (var kind in kinds.Where(loadCase.AppliesTo))
         {
@@ -63,10 +70,9 @@ foreach (var caseName in options.Cases)
             GC.Collect();
             var result = await RunOneAsync(loadCase, kind, options);
             result.Round = round;
-            runs.Add(result);
             everyRun.Add(result);
             Console.WriteLine(
-                $"   {kind.Name,-16} {result.OperationsPerSecond,10:N0} ops/s  p50 {result.Latency.Percentile(0.5),7:N0} µs  " +
+                $"   {loadCase.Name,-17} {kind.Name,-16} {result.OperationsPerSecond,10:N0} ops/s  p50 {result.Latency.Percentile(0.5),7:N0} µs  " +
                 $"p99 {result.Latency.Percentile(0.99),8:N0} µs  max {result.Latency.MaxMicroseconds,9:N0} µs  " +
                 $"{result.AllocatedPerOperation,7:N0} B/op" +
                 (result.Case.StartsWith("handoff", StringComparison.Ordinal) ? $"  {result.HandoffsPerSecond,7:N0} handoffs/s" : ""));
@@ -76,15 +82,17 @@ foreach (var caseName in options.Cases)
             }
         }
     }
+}
 
-    // With several rounds, each library's median run by ops/s stands for it.
-    foreach (var group in runs.GroupBy(run => run.Library))
-    {
-        var ordered = group.OrderBy(run => run.OperationsPerSecond).ToList();
-        var chosen = ordered[ordered.Count / 2];
-        all.Add(chosen);
-        Console.WriteLine(Report.ResultLine(chosen));
-    }
+// With several rounds, each library's median run by ops/s stands for it.
+Console.WriteLine();
+var all = new List<CaseResult>();
+foreach (var group in everyRun.GroupBy(run => (run.Case, run.Library)))
+{
+    var ordered = group.OrderBy(run => run.OperationsPerSecond).ToList();
+    var chosen = ordered[ordered.Count / 2];
+    all.Add(chosen);
+    Console.WriteLine(Report.ResultLine(chosen));
 }
 
 Console.WriteLine();
