@@ -169,6 +169,7 @@ internal static class Report
                 .ToList();
 
         static double Rate(CaseResult run) => run.OperationsPerSecond;
+        static double P50(CaseResult run) => run.Latency.Percentile(0.5);
         static double CpuPerOp(CaseResult run) => run.Operations > 0 ? (run.ClientCpu + run.ServerCpu).TotalMicroseconds / run.Operations : 0;
 
         void Ratio(string caseName, string baseCase, string baseLibrary, double goal, string what)
@@ -191,7 +192,17 @@ internal static class Report
                 string.Create(s_invariant, $"median of the rounds' ratios {ratio:0.00}x (rounds: {List(ratios)})") + (peers.Length > 0 ? $" (others: {peers})" : ""),
                 ratios.Count > 0 && ratio >= goal));
 
-            // CPU per pair (client + server) is steadier than rates on a loaded machine: said beside the verdict.
+            // One task's rate is the inverse of its mean latency, which a loaded machine's preemptions dominate; the median
+            // latency and the CPU per op (client + server) are steadier, so they are said beside the verdict.
+            if (caseName.StartsWith("uncontended", StringComparison.Ordinal))
+            {
+                var p50Ratios = RoundRatios(caseName, "locking", baseCase, baseLibrary, P50);
+                verdicts.Add(new Verdict(
+                    $"{caseName}: p50 latency against {what} (below 1 is faster)",
+                    string.Create(s_invariant, $"median {Median(p50Ratios):0.00}x (rounds: {List(p50Ratios)})"),
+                    null));
+            }
+
             var cpuRatios = RoundRatios(caseName, "locking", baseCase, baseLibrary, CpuPerOp);
             if (cpuRatios.Count > 0)
             {

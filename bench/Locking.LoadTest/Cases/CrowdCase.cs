@@ -25,6 +25,8 @@ internal sealed class CrowdCase(string name, int crowd) : LoadCase
 
     public override string Name => name;
 
+    public override string? ReferenceCase => "uncontended";
+
     public override string Description =>
         $"the uncontended loop while {crowd} other instances of the library, each on its own connection, stay connected " +
         "after each waited once for the loop's key (an op is a pair)";

@@ -26,6 +26,9 @@ internal abstract class LoadCase
 
     public virtual bool AppliesTo(LibraryKind kind) => true;
 
+    /// <summary>The case this one is judged against, run right beside it when both are asked for; null for none.</summary>
+    public virtual string? ReferenceCase => null;
+
     public abstract Task<CaseResult> RunAsync<THandle>(LockLibrary<THandle> library, CaseContext context)
         where THandle : class;
 
