@@ -30,7 +30,7 @@ fi
 echo "== $(redis-server --version)"
 
 echo "== build ($configuration)"
-if ! dotnet build Locking.sln -c "$configuration" -nologo -clp:ErrorsOnly; then
+if ! dotnet build Locking.sln -c "$configuration" -nologo -v quiet -clp:NoSummary; then
   echo "test.sh: the build failed." >&2
   failed=$((failed + 1))
   finish
@@ -46,26 +46,37 @@ count() { # count ATTRIBUTE FILE: an attribute of the <Counters> element of a TR
 for project in tests/*/*.csproj; do
   grep -q '<IsTestProject>true</IsTestProject>' "$project" || continue
   name=$(basename "$project" .csproj)
-  echo "== $name"
-  dotnet test "$project" -c "$configuration" --no-build -nologo \
-    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
-    --results-directory "$results" --blame-hang-timeout 5m 2>&1 \
-    | grep -vE '^\s*(Passed |$)' | grep -vE '^\s*Test run for|^\s*VSTest version|^\s*A total of'
-  trx="$results/$name.trx"
-  if [ ! -f "$trx" ]; then
-    echo "test.sh: $name produced no results (crashed or hung)." >&2
-    failed=$((failed + 1))
-    continue
-  fi
-  p=$(count passed "$trx"); f=$(count failed "$trx"); t=$(count total "$trx"); e=$(count executed "$trx")
-  p=${p:-0}; f=${f:-0}; t=${t:-0}; e=${e:-0}
-  other=$(( $(count error "$trx" || echo 0) + $(count timeout "$trx" || echo 0) + $(count aborted "$trx" || echo 0) ))
-  passed=$((passed + p)); failed=$((failed + f + other)); skipped=$((skipped + t - e))
-  echo "   $name: $p passed, $((f + other)) failed, $((t - e)) skipped"
+  # Each target framework of the project is its own run (net8.0 ones are self-contained: see their project files).
+  frameworks=$(sed -n 's|.*<TargetFrameworks>\(.*\)</TargetFrameworks>.*|\1|p' "$project" | head -n 1 | tr ';' ' ')
+  for framework in ${frameworks:-net10.0}; do
+    run="$name.$framework"
+    echo "== $name ($framework)"
+    dotnet test "$project" -c "$configuration" -f "$framework" --no-build -nologo \
+      --logger "trx;LogFileName=$run.trx" --logger "console;verbosity=normal" \
+      --results-directory "$results" --blame-hang-timeout 5m 2>&1 \
+      | grep -vE '^\s*(Passed |$)' | grep -vE '^\s*Test run for|^\s*VSTest version|^\s*A total of'
+    trx="$results/$run.trx"
+    if [ ! -f "$trx" ]; then
+      echo "test.sh: $name on $framework produced no results (crashed or hung)." >&2
+      failed=$((failed + 1))
+      continue
+    fi
+    p=$(count passed "$trx"); f=$(count failed "$trx"); t=$(count total "$trx"); e=$(count executed "$trx")
+    p=${p:-0}; f=${f:-0}; t=${t:-0}; e=${e:-0}
+    other=$(( $(count error "$trx" || echo 0) + $(count timeout "$trx" || echo 0) + $(count aborted "$trx" || echo 0) ))
+    passed=$((passed + p)); failed=$((failed + f + other)); skipped=$((skipped + t - e))
+    echo "   $name ($framework): $p passed, $((f + other)) failed, $((t - e)) skipped"
+  done
 done
 
 # Checks that are not xunit tests (a packed package used from a fresh project, the samples): each script
-# under tests/checks is one test, passed when it exits 0.
+# under tests/checks is one test, passed when it exits 0. They use the packages as a user gets them: packed once
+# here for all of them (each packs its own when run alone).
+source tests/checks/lib/packed.bash
+rm -rf artifacts/check-packages
+if pack_locking artifacts/check-packages; then
+  export LOCKING_CHECK_FEED=$LOCKING_FEED LOCKING_CHECK_VERSION=$LOCKING_VERSION
+fi
 for check in tests/checks/*.sh; do
   [ -f "$check" ] || continue
   echo "== check $(basename "$check")"
@@ -76,5 +87,6 @@ for check in tests/checks/*.sh; do
     failed=$((failed + 1))
   fi
 done
+forget_packed_locking
 
 finish

@@ -3,12 +3,14 @@
 //
 //   dotnet run --project samples/Locking.Sample                                  (in-process Orleans silo)
 //   dotnet run --project samples/Locking.Sample -- --store redis --redis localhost:6379
+//   dotnet run --project samples/Locking.Sample -- --verbose                     (the logs too)
 using System.Net;
 using System.Net.Sockets;
 using Locking;
 using Locking.Sample;
 using Locking.Sample.Scenarios;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -34,8 +36,16 @@ var timeline = new Timeline();
 var libraryEvents = new TimelineLoggerProvider(timeline);
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], EnvironmentName = Environments.Production });
 builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(console => console.SingleLine = true).AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, LogLevel.Error);
+if (options.Verbose)
+{
+    // The logs behind the story: Orleans and the host at Information, the lock library at Debug.
+    builder.Logging.AddSimpleConsole(console => console.SingleLine = true)
+        .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, LogLevel.Information)
+        .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>("Locking", LogLevel.Debug);
+}
+
 builder.Logging.AddProvider(libraryEvents).AddFilter<TimelineLoggerProvider>("Locking", LogLevel.Trace);
+builder.Services.AddHealthChecks().AddLocking();
 
 string storeDescription;
 if (options.Store == "redis")
@@ -57,25 +67,25 @@ using var host = builder.Build();
 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2) + options.Duration);
 timeline.Line($"Locking sample — store: {storeDescription}");
 await host.StartAsync(timeout.Token);
-timeline.Line($"  started in {timeline.Elapsed.TotalSeconds:0.0} s");
 
-var locks = host.Services.GetRequiredService<ILockProvider>();
-
-// One lease before the scenarios, so that their wait times do not include connecting, activating and JIT.
-var warmUp = System.Diagnostics.Stopwatch.StartNew();
-try
+// Whether the store answers, asked the way an app's /health endpoint asks it: a store that cannot be reached is said
+// so at once, before any scenario.
+var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(timeout.Token);
+var store = health.Entries[LockingHealthChecksBuilderExtensions.DefaultName];
+if (store.Status != HealthStatus.Healthy)
 {
-    await (await locks.AcquireAsync("sample/warm-up", cancellationToken: timeout.Token)).DisposeAsync();
-}
-catch (LockStoreUnavailableException ex)
-{
-    Console.Error.WriteLine($"The lock store ({storeDescription}) cannot be reached: {ex.InnerException?.Message ?? ex.Message}");
+    Console.Error.WriteLine($"The lock store ({storeDescription}) cannot be reached: {store.Description}");
     Console.Error.WriteLine("Start it, or run without --store to use the in-process Orleans silo.");
     await host.StopAsync(CancellationToken.None);
     return 3;
 }
 
-timeline.Line($"  first lease taken and released in {warmUp.Elapsed.TotalMilliseconds:0} ms");
+var locks = host.Services.GetRequiredService<ILockProvider>();
+
+// One lease before the scenarios, so that their wait times do not include connecting, activating and JIT.
+var warmUp = System.Diagnostics.Stopwatch.StartNew();
+await (await locks.AcquireAsync("sample/warm-up", cancellationToken: timeout.Token)).DisposeAsync();
+timeline.Line($"  ready after {timeline.Elapsed.TotalSeconds:0.0} s: {store.Description} First lease taken and released in {warmUp.Elapsed.TotalMilliseconds:0} ms.");
 var invariants = new Invariants();
 try
 {

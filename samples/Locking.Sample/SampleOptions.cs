@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Locking.Sample;
 
-/// <summary>The sample's command line: <c>[--store orleans|redis] [--redis host:port] [--workers N] [--duration 3s]</c>.</summary>
+/// <summary>The sample's command line: <c>[--store orleans|redis] [--redis host:port] [--workers N] [--duration 3s] [--verbose]</c>.</summary>
 public sealed record SampleOptions
 {
     public const string Usage = """
@@ -11,6 +11,7 @@ public sealed record SampleOptions
           --redis HOST:PORT       the Redis server for --store redis (default localhost:6379)
           --workers N             workers competing for the account (default 10)
           --duration D            how long the workers keep depositing: 500ms, 3s, 1m (default 2s)
+          --verbose               also print the logs (Orleans, the host, the lock library) next to the story
         """;
 
     public string Store { get; init; } = "orleans";
@@ -20,6 +21,8 @@ public sealed record SampleOptions
     public int Workers { get; init; } = 10;
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(2);
+
+    public bool Verbose { get; init; }
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public static SampleOptions Parse(IReadOnlyList<string> args)
@@ -35,6 +38,7 @@ public sealed record SampleOptions
                 "--redis" => options with { Redis = Value() },
                 "--workers" => options with { Workers = ParseWorkers(Value()) },
                 "--duration" => options with { Duration = ParseDuration(Value()) },
+                "--verbose" => options with { Verbose = true },
                 _ => throw new ArgumentException($"Unknown option '{name}'."),
             };
         }

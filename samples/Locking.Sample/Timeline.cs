@@ -5,7 +5,7 @@ namespace Locking.Sample;
 
 /// <summary>
 /// The sample's console output: one line per event, stamped with the time since the start, and a progress
-/// line that stays at the bottom of an interactive terminal (or is printed now and then when redirected).
+/// line that stays at the bottom of an interactive terminal.
 /// </summary>
 public sealed class Timeline
 {
@@ -13,7 +13,6 @@ public sealed class Timeline
     private readonly Lock _console = new();
     private readonly bool _interactive = !Console.IsOutputRedirected;
     private string _progress = "";
-    private TimeSpan _progressPrintedAt = TimeSpan.FromSeconds(-1);
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
@@ -39,7 +38,10 @@ public sealed class Timeline
         }
     }
 
-    /// <summary>Replaces the progress line; a redirected output gets it at most twice a second.</summary>
+    /// <summary>
+    /// Replaces the progress line. Only a terminal shows it (it stays at the bottom, below the story); a redirected
+    /// output gets the story alone, and the scenario's closing line says where it ended.
+    /// </summary>
     public void Progress(string text)
     {
         lock (_console)
@@ -49,11 +51,6 @@ public sealed class Timeline
             {
                 ClearProgress();
                 DrawProgress();
-            }
-            else if (_clock.Elapsed - _progressPrintedAt >= TimeSpan.FromMilliseconds(500))
-            {
-                _progressPrintedAt = _clock.Elapsed;
-                Console.WriteLine($"  … {text}");
             }
         }
     }

@@ -7,14 +7,18 @@ using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Simplification;
 using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
 
 namespace Locking.Analyzers.CodeFixes;
 
 /// <summary>
-/// LOCK004: moves the expiry of the separate KeyExpire into the StringSet that sets the key with
-/// When.NotExists (one atomic SET NX PX), and removes the KeyExpire.
+/// LOCK004: moves the expiry of the separate KeyExpire into the StringSet that sets the key (one atomic
+/// SET NX PX, or SET PX), and removes the KeyExpire. For a counter lock (<c>StringIncrement(key) == 1</c>, then
+/// KeyExpire), takes the lock with one SET NX PX instead. The HSETNX and remove-the-TTL shapes have no
+/// mechanical fix.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AtomicAcquireCodeFix)), Shared]
 public sealed class AtomicAcquireCodeFix : DocumentCodeFixProvider
@@ -30,13 +34,63 @@ public sealed class AtomicAcquireCodeFix : DocumentCodeFixProvider
         => Analyze(root, model, diagnostic, cancellationToken) is not null;
 
     /// <inheritdoc />
-    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, FixSession session, CancellationToken cancellationToken)
     {
         var plan = Analyze(root, model, diagnostic, cancellationToken)!;
         var expiry = plan.Expiry.WithoutTrivia();
         var set = plan.Set;
+        if (plan.Comparison is { } comparison)
+        {
+            ReplaceIncrement(editor, plan, comparison, expiry);
+        }
+        else
+        {
+            MoveExpiry(editor, set, plan.ExpiryArgument, expiry);
+        }
+
+        // Removing the EXPIRE may empty an `if (acquired) { ... }` whose condition does nothing else: remove that too.
+        if (plan.ExpireStatement.Parent is BlockSyntax { Statements.Count: 1, Parent: IfStatementSyntax { Else: null, Condition: var condition } ifStatement }
+            && IsPlainRead(condition))
+        {
+            editor.RemoveNode(ifStatement);
+        }
+        else
+        {
+            editor.RemoveNode(plan.ExpireStatement);
+        }
+    }
+
+    /// <summary><c>INCR(key) == 1</c> becomes <c>StringSet(key, 1, expiry, When.NotExists)</c>; <c>!= 1</c> and <c>&gt; 1</c> its negation.</summary>
+    private static void ReplaceIncrement(DocumentEditor editor, Plan plan, BinaryExpressionSyntax comparison, ExpressionSyntax expiry)
+    {
+        var increment = plan.Set;
+        var access = (MemberAccessExpressionSyntax)increment.Expression;
+        var name = access.Name.Identifier.ValueText.EndsWith("Async", System.StringComparison.Ordinal) ? "StringSetAsync" : "StringSet";
+        var key = increment.ArgumentList.Arguments[0].Expression.WithoutTrivia();
+        ExpressionSyntax set = InvocationExpression(access.WithName(IdentifierName(name)), ArgumentList(SeparatedList(new[]
+        {
+            Argument(key),
+            Argument(LiteralExpression(SyntaxKind.NumericLiteralExpression, Literal(1))),
+            Argument(expiry),
+            Argument(ParseExpression("global::StackExchange.Redis.When.NotExists").WithAdditionalAnnotations(Simplifier.Annotation)),
+        })));
+        if (increment.Parent is AwaitExpressionSyntax)
+        {
+            set = AwaitExpression(set);
+        }
+
+        if (!comparison.IsKind(SyntaxKind.EqualsExpression))
+        {
+            set = PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, set);
+        }
+
+        editor.ReplaceNode(comparison, set.WithTriviaFrom(comparison).WithAdditionalAnnotations(Formatter.Annotation));
+    }
+
+    private static void MoveExpiry(DocumentEditor editor, InvocationExpressionSyntax set, ArgumentSyntax? expiryArgument, ExpressionSyntax expiry)
+    {
         ArgumentListSyntax arguments;
-        if (plan.ExpiryArgument is { } existing)
+        if (expiryArgument is { } existing)
         {
             arguments = set.ArgumentList.ReplaceNode(existing, existing.WithExpression(expiry));
         }
@@ -51,24 +105,15 @@ public sealed class AtomicAcquireCodeFix : DocumentCodeFixProvider
         }
 
         editor.ReplaceNode(set, set.WithArgumentList(arguments));
-
-        // Removing the EXPIRE may empty an `if (acquired) { ... }` whose condition does nothing else: remove that too.
-        if (plan.ExpireStatement.Parent is BlockSyntax { Statements.Count: 1, Parent: IfStatementSyntax { Else: null, Condition: var condition } ifStatement }
-            && IsPlainRead(condition))
-        {
-            editor.RemoveNode(ifStatement);
-        }
-        else
-        {
-            editor.RemoveNode(plan.ExpireStatement);
-        }
     }
 
-    private sealed record Plan(InvocationExpressionSyntax Set, ArgumentSyntax? ExpiryArgument, ExpressionSyntax Expiry, StatementSyntax ExpireStatement);
+    private sealed record Plan(InvocationExpressionSyntax Set, ArgumentSyntax? ExpiryArgument, ExpressionSyntax Expiry, StatementSyntax ExpireStatement, BinaryExpressionSyntax? Comparison);
 
     private static Plan? Analyze(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
-        if (diagnostic.AdditionalLocations.Count != 1
+        diagnostic.Properties.TryGetValue(RedisLockKeyAnalyzer.ShapeProperty, out var shape);
+        if (shape is not (RedisLockKeyAnalyzer.AcquireShapes.SetThenExpire or RedisLockKeyAnalyzer.AcquireShapes.IncrementThenExpire)
+            || diagnostic.AdditionalLocations.Count != 1
             || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax set
             || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax expire
             || model.GetOperation(set, cancellationToken) is not IInvocationOperation setOperation
@@ -97,6 +142,20 @@ public sealed class AtomicAcquireCodeFix : DocumentCodeFixProvider
             }
         }
 
+        if (shape == RedisLockKeyAnalyzer.AcquireShapes.IncrementThenExpire)
+        {
+            // Only `INCR(key) == 1` (or != 1, > 1) on the key alone: then "got 1" means "took the lock".
+            var compared = set.Parent is AwaitExpressionSyntax awaitedIncrement ? (ExpressionSyntax)awaitedIncrement : set;
+            return setOperation.Arguments.All(a => a.Parameter?.Name == "key" || a.ArgumentKind == ArgumentKind.DefaultValue || a.Value.ConstantValue is { HasValue: true, Value: 1L or 1 })
+                   && set.Expression is MemberAccessExpressionSyntax
+                   && compared.Parent is BinaryExpressionSyntax comparison
+                   && comparison.Kind() is SyntaxKind.EqualsExpression or SyntaxKind.NotEqualsExpression or SyntaxKind.GreaterThanExpression
+                   && comparison.Left == compared
+                   && comparison.Right is LiteralExpressionSyntax { Token.Value: 1 }
+                ? new Plan(set, null, expiryExpression, statement, comparison)
+                : null;
+        }
+
         var setExpiry = setOperation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "expiry");
         var expiryArgument = setExpiry is { ArgumentKind: not ArgumentKind.DefaultValue } ? setExpiry.Syntax as ArgumentSyntax : null;
         if (setExpiry is null || (setExpiry.ArgumentKind != ArgumentKind.DefaultValue && expiryArgument is null))
@@ -104,7 +163,7 @@ public sealed class AtomicAcquireCodeFix : DocumentCodeFixProvider
             return null;
         }
 
-        return new Plan(set, expiryArgument, expiryExpression, statement);
+        return new Plan(set, expiryArgument, expiryExpression, statement, null);
     }
 
     private static bool IsTimeSpan(ITypeSymbol type)

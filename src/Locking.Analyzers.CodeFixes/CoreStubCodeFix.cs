@@ -34,7 +34,7 @@ public sealed class CoreStubCodeFix : DocumentCodeFixProvider
         => diagnostic.Properties.TryGetValue("CoreName", out var name) && !string.IsNullOrEmpty(name) && MethodAt(root, diagnostic) is not null;
 
     /// <inheritdoc />
-    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, FixSession session, CancellationToken cancellationToken)
     {
         var method = MethodAt(root, diagnostic)!;
         var coreName = diagnostic.Properties["CoreName"]!;

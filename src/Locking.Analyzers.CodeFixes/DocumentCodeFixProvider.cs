@@ -47,22 +47,39 @@ public abstract class DocumentCodeFixProvider : CodeFixProvider
     /// <summary>Whether this fix knows how to rewrite the code of <paramref name="diagnostic"/>.</summary>
     protected abstract bool CanFix(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken);
 
-    /// <summary>Records the edit for one diagnostic.</summary>
-    protected abstract void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records the edit for one diagnostic. <paramref name="session"/> is shared by every diagnostic fixed in one
+    /// pass over the document (Fix All), so that two diagnostics needing the same edit (one new local for an
+    /// acquire that two releases use) make it once.
+    /// </summary>
+    protected abstract void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, FixSession session, CancellationToken cancellationToken);
 
     private async Task<Document> FixAsync(Document document, IEnumerable<Diagnostic> diagnostics, CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
         var root = editor.OriginalRoot;
         var model = editor.SemanticModel;
+        var session = new FixSession();
         foreach (var diagnostic in diagnostics.OrderBy(d => d.Location.SourceSpan.Start))
         {
             if (CanFix(root, model, diagnostic, cancellationToken))
             {
-                Fix(editor, root, model, diagnostic, cancellationToken);
+                Fix(editor, root, model, diagnostic, session, cancellationToken);
             }
         }
 
         return editor.GetChangedDocument();
     }
+}
+
+/// <summary>What the edits of one pass over a document have done so far, by a key each fix chooses.</summary>
+public sealed class FixSession
+{
+    private readonly Dictionary<string, string> _done = new();
+
+    /// <summary>The value recorded for <paramref name="key"/> by an earlier edit of this pass, or null.</summary>
+    public string? Get(string key) => _done.TryGetValue(key, out var value) ? value : null;
+
+    /// <summary>Records that the edit <paramref name="key"/> was made, with a value later edits may need (a new local's name).</summary>
+    public void Set(string key, string value) => _done[key] = value;
 }

@@ -30,7 +30,7 @@ public sealed class LeaseReleaseCodeFix : DocumentCodeFixProvider
         => Find(root, diagnostic) is not null;
 
     /// <inheritdoc />
-    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, FixSession session, CancellationToken cancellationToken)
     {
         var (statement, acquired) = Find(root, diagnostic)!.Value;
         var awaited = acquired.Parent is AwaitExpressionSyntax || acquired.Ancestors().TakeWhile(a => a != statement).Any(a => a is AwaitExpressionSyntax);

@@ -43,7 +43,7 @@ public sealed class MakePartialCodeFix : DocumentCodeFixProvider
     }
 
     /// <inheritdoc />
-    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, FixSession session, CancellationToken cancellationToken)
     {
         var method = MethodAt(root, diagnostic)!;
         foreach (var type in method.Ancestors().OfType<TypeDeclarationSyntax>())

@@ -16,8 +16,11 @@ namespace Locking.Analyzers.CodeFixes;
 
 /// <summary>
 /// LOCK002: replaces a plain delete of a lock key with a compare-and-delete Lua script (delete only while the
-/// key still holds this owner's token), run by ScriptEvaluate / ScriptEvaluateAsync. Offered when the
-/// analyzer found the owner token the acquire stored, as an expression valid at the delete.
+/// key still holds this acquisition's owner), run by ScriptEvaluate / ScriptEvaluateAsync. The owner is one per
+/// acquisition: the acquire's own when it already is (a new GUID, a caller's token) and reaches the delete;
+/// otherwise a new GUID given to the acquire in the method that also deletes, and passed to its extends too.
+/// Not offered when the acquire is in another method and stores a shared owner (the machine name, a field set
+/// once): carrying a new owner there changes the methods' signatures, which is the user's call.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(OwnerCheckedReleaseCodeFix)), Shared]
 public sealed class OwnerCheckedReleaseCodeFix : DocumentCodeFixProvider
@@ -31,22 +34,23 @@ public sealed class OwnerCheckedReleaseCodeFix : DocumentCodeFixProvider
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticDescriptors.NonOwnerDelete.Id);
 
     /// <inheritdoc />
-    protected override string Title => "Delete only while this owner holds the key (compare-and-delete script)";
+    protected override string Title => "Delete only while this acquisition's owner holds the key (compare-and-delete script)";
 
     /// <inheritdoc />
     protected override bool CanFix(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
         => Analyze(root, model, diagnostic, cancellationToken) is not null;
 
     /// <inheritdoc />
-    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, FixSession session, CancellationToken cancellationToken)
     {
         var plan = Analyze(root, model, diagnostic, cancellationToken)!;
+        var owner = OwnerEdits.Apply(editor, root, diagnostic, session);
         var isAsync = plan.Invocation.Name.EndsWith("Async", System.StringComparison.Ordinal);
         var arguments = SeparatedList(new[]
         {
             Argument(IdentifierName(ScriptConstantName)),
             Argument(ArrayOf("RedisKey", plan.Key.WithoutTrivia())),
-            Argument(ArrayOf("RedisValue", ParseExpression(plan.Owner))),
+            Argument(ArrayOf("RedisValue", owner)),
         }.Concat(plan.Flags is null ? Enumerable.Empty<ArgumentSyntax>() : new[] { Argument(plan.Flags.WithoutTrivia()).WithNameColon(NameColon("flags")) }));
         ExpressionSyntax evaluate = InvocationExpression(
             MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, plan.Receiver.WithoutTrivia(), IdentifierName(isAsync ? "ScriptEvaluateAsync" : "ScriptEvaluate")),
@@ -93,11 +97,11 @@ public sealed class OwnerCheckedReleaseCodeFix : DocumentCodeFixProvider
                     .WithRankSpecifiers(SingletonList(ArrayRankSpecifier(SingletonSeparatedList<ExpressionSyntax>(OmittedArraySizeExpression())))),
                 InitializerExpression(SyntaxKind.ArrayInitializerExpression, SingletonSeparatedList(element)));
 
-    private sealed record Plan(IMethodSymbol Invocation, ExpressionSyntax Receiver, ExpressionSyntax Key, string Owner, ExpressionSyntax? Flags, ExpressionSyntax Replaced, bool NeedsBool);
+    private sealed record Plan(IMethodSymbol Invocation, ExpressionSyntax Receiver, ExpressionSyntax Key, ExpressionSyntax? Flags, ExpressionSyntax Replaced, bool NeedsBool);
 
     private static Plan? Analyze(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
-        if (!diagnostic.Properties.TryGetValue(RedisLockKeyAnalyzer.OwnerValueProperty, out var owner) || owner is null
+        if (!OwnerEdits.CanApply(root, diagnostic)
             || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax access } invocation
             || model.GetOperation(invocation, cancellationToken) is not IInvocationOperation operation
             || invocation.FirstAncestorOrSelf<TypeDeclarationSyntax>() is null)
@@ -129,6 +133,9 @@ public sealed class OwnerCheckedReleaseCodeFix : DocumentCodeFixProvider
                     break;
                 case "command":
                     break;
+                case "expiry" when method.Name.StartsWith("KeyExpire", System.StringComparison.Ordinal):
+                    // An expiry that has passed: the delete it stands for.
+                    break;
                 default:
                     // An array of keys, a ValueCondition, an argument list: not a single-key delete to rewrite.
                     return null;
@@ -143,7 +150,7 @@ public sealed class OwnerCheckedReleaseCodeFix : DocumentCodeFixProvider
         // What the result flows into decides whether it must stay a bool.
         ExpressionSyntax replaced = invocation.Parent is AwaitExpressionSyntax awaited ? awaited : invocation;
         var needsBool = false;
-        if (method.Name.StartsWith("KeyDelete", System.StringComparison.Ordinal) && replaced.Parent is not ExpressionStatementSyntax)
+        if (replaced.Parent is not ExpressionStatementSyntax && !(replaced.Parent is AssignmentExpressionSyntax { Left: IdentifierNameSyntax { Identifier.ValueText: "_" } }))
         {
             var converted = model.GetTypeInfo(replaced, cancellationToken).ConvertedType;
             if (converted?.SpecialType == SpecialType.System_Boolean)
@@ -156,7 +163,7 @@ public sealed class OwnerCheckedReleaseCodeFix : DocumentCodeFixProvider
             }
         }
 
-        return new Plan(method, access.Expression, key, owner, flags, replaced, needsBool);
+        return new Plan(method, access.Expression, key, flags, replaced, needsBool);
     }
 
     private static IOperation UnwrapConversions(IOperation operation)

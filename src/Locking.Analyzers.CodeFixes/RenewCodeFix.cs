@@ -26,7 +26,7 @@ public sealed class RenewCodeFix : DocumentCodeFixProvider
         => RenewArgument(root, diagnostic) is not null;
 
     /// <inheritdoc />
-    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    protected override void Fix(DocumentEditor editor, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, FixSession session, CancellationToken cancellationToken)
     {
         var renew = RenewArgument(root, diagnostic)!;
         editor.ReplaceNode(renew.Expression, LiteralExpression(SyntaxKind.TrueLiteralExpression).WithTriviaFrom(renew.Expression));

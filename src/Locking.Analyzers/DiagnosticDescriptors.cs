@@ -39,9 +39,9 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NonOwnerDelete = Create(
         "LOCK002", "Lock key deleted without checking the owner",
-        "'{0}' deletes the lock key '{1}' without checking who holds it; it can delete another owner's lock",
+        "'{0}' deletes the lock key '{1}' without checking who holds it{2}",
         Reliability, DiagnosticSeverity.Warning,
-        "A plain DEL of a lock key releases whoever holds the lock now: after a pause or an expiry that is someone else. Compare the owner and delete in one Lua script.");
+        "A plain DEL of a lock key (or an expiry that has already passed) releases whoever holds the lock now: after a pause or an expiry that is someone else. Compare the owner and delete in one step: a Lua script, LockRelease, or a transaction conditioned on the owner.");
 
     public static readonly DiagnosticDescriptor TtlShorterThanWork = Create(
         "LOCK003", "Lease TTL is shorter than the declared work",
@@ -50,10 +50,16 @@ internal static class DiagnosticDescriptors
         "Without renewal the lease expires after its TTL; a body that runs longer overlaps the next holder.");
 
     public static readonly DiagnosticDescriptor NonAtomicAcquire = Create(
-        "LOCK004", "Lock set without expiry, then expired separately",
-        "'{0}' is set with When.NotExists and no expiry, then given an expiry by a separate call: a crash in between leaves a lock that never expires",
+        "LOCK004", "Lock key left without an expiry",
+        "The lock key '{0}' {1}",
         Reliability, DiagnosticSeverity.Warning,
-        "SET NX followed by EXPIRE is two steps; set the key with its expiry in one command.");
+        "A lock key must get its expiry in the command that takes it (SET NX PX, LockTake) and keep it: SET NX, SET, INCR or HSETNX followed by a separate EXPIRE leaves a lock that never expires if the process dies in between, and an EXPIRE without expiry (or PERSIST) removes the TTL.");
+
+    public static readonly DiagnosticDescriptor SharedLockOwner = Create(
+        "LOCK014", "Lock owner is the same for every holder",
+        "The owner '{0}' of the lock key '{1}' is {2}, the same for every holder: '{3}' cannot tell a holder whose lock expired from the one that holds it now",
+        Reliability, DiagnosticSeverity.Warning,
+        "An owner check (LockRelease, LockExtend, a compare-and-delete script, a transaction conditioned on the owner) only protects the lock when each acquisition stores its own owner value. Take a new random value (Guid.NewGuid().ToString(\"N\")) for each acquisition and pass that same value to the release and every extend.");
 
     public static readonly DiagnosticDescriptor InvalidKeyTemplate = Create(
         "LOCK005", "Invalid lock key template",
@@ -69,7 +75,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor MissingCoreMethod = Create(
         "LOCK007", "The body method of an [Exclusive] method is missing",
-        "[Exclusive] method '{0}' needs a body method '{1}' with parameters ({2})",
+        "[Exclusive] method '{0}' needs a body method '{1}' with parameters ({2}){3}",
         Usage, DiagnosticSeverity.Error,
         "The body of an [Exclusive] method lives in {Name}Core, with the same parameters plus optionally a LockLease and a CancellationToken.");
 

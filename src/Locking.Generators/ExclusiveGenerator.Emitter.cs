@@ -131,7 +131,16 @@ public sealed partial class ExclusiveGenerator
             writer.Open();
             if (error is not null)
             {
-                // Still an implementation, so the user reads the LOCK diagnostic rather than CS8795.
+                // Still an implementation, so the user reads the LOCK diagnostic rather than CS8795; it reads the
+                // provider parameters it would have used, so the compiler does not also report them unread (CS9113).
+                if (!method.IsStatic)
+                {
+                    foreach (var provider in method.PrimaryConstructorProviders)
+                    {
+                        writer.Line($"_ = {provider};");
+                    }
+                }
+
                 writer.Line($"throw new global::System.InvalidOperationException({Literal("This [Exclusive] method cannot run until its declaration is fixed: " + error.Describe())});");
                 writer.Close();
                 return;

@@ -56,12 +56,25 @@ public interface ILockGrain : IGrainWithStringKey
 }
 
 /// <summary>An acquire sent to a <see cref="ILockGrain"/>.</summary>
-/// <param name="Owner">The 128-bit random owner token; it doubles as the request id that makes retries idempotent.</param>
+/// <param name="Owner">
+/// The 128-bit random owner token; it doubles as the request id that makes retries idempotent, and as the ticket with
+/// which the next call of a long wait takes back its place in the queue.
+/// </param>
 /// <param name="Ttl">The lease time-to-live.</param>
 /// <param name="Wait">How long this call may wait in the queue; <see cref="TimeSpan.Zero"/> tries once.</param>
 [GenerateSerializer]
 [Alias("Locking.LockAcquireRequest")]
-public sealed record LockAcquireRequest([property: Id(0)] Guid Owner, [property: Id(1)] TimeSpan Ttl, [property: Id(2)] TimeSpan Wait);
+public sealed record LockAcquireRequest([property: Id(0)] Guid Owner, [property: Id(1)] TimeSpan Ttl, [property: Id(2)] TimeSpan Wait)
+{
+    /// <summary>
+    /// The caller sends the same request again when this call's wait ends busy (a wait longer than one call): the
+    /// grain keeps the waiter's place in the queue for <see cref="LockGrainOptions.RejoinWindow"/>, so that later
+    /// arrivals do not overtake it, and the lease that comes free meanwhile waits for it. Default <see langword="false"/>:
+    /// the waiter leaves the queue with its call.
+    /// </summary>
+    [Id(3)]
+    public bool KeepPlace { get; init; }
+}
 
 /// <summary>The outcome of <see cref="ILockGrain.AcquireAsync"/>.</summary>
 [GenerateSerializer]
@@ -83,8 +96,9 @@ public enum LockAcquireStatus
 /// <param name="FencingToken">The token of the granted lease; 0 unless granted.</param>
 /// <param name="Contended">Whether the request found the key held and had to wait or give up.</param>
 /// <param name="Waited">
-/// How long the grain held the request before the grant, on its own clock. The lease's TTL runs from the grant, so
-/// the caller counts its validity from the moment it sent the request plus this wait: never later than the grant.
+/// How long the grain held the request before the grant, on its own clock; negative when the grant was written before
+/// this call arrived (a repeated request that took over a parked one). The lease's TTL runs from the grant, so the
+/// caller counts its validity from the moment it sent the request plus this wait: never later than the grant.
 /// </param>
 [GenerateSerializer]
 [Alias("Locking.LockAcquireResult")]
@@ -105,7 +119,7 @@ public sealed record LockAcquireResult(
 /// <param name="Holder">The owner holding the lease, or <see langword="null"/> when the key is free.</param>
 /// <param name="FencingToken">The last fencing token granted (also after the lease ended).</param>
 /// <param name="ExpiresAt">When the current lease ends unless renewed; <see langword="null"/> when free.</param>
-/// <param name="Waiters">How many acquires are parked in the queue.</param>
+/// <param name="Waiters">How many acquires wait in the queue: parked, or between two calls of one wait (<see cref="LockAcquireRequest.KeepPlace"/>).</param>
 /// <param name="FirstGrantNotBefore">
 /// When the activation found no record and the record may have been lost: the end of its lock-delay.
 /// </param>

@@ -44,6 +44,13 @@ public sealed class LockGrainOptions
     /// </summary>
     public TimeSpan MaxWaitPerCall { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a waiter whose call ended busy keeps its place in the queue for the next call of its wait
+    /// (<see cref="LockAcquireRequest.KeepPlace"/>). The provider sends that call at once, so this only has to cover a
+    /// round trip on a busy machine; a waiter whose client died meanwhile holds up the key this long at most. Default 2 seconds.
+    /// </summary>
+    public TimeSpan RejoinWindow { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The lock-delay in force: <see cref="LockDelay"/>, or <see cref="MaxTtl"/> + <see cref="ClockSkew"/>.</summary>
     public TimeSpan EffectiveLockDelay => LockDelay ?? MaxTtl + ClockSkew;
 
@@ -62,6 +69,11 @@ public sealed class LockGrainOptions
         if (LockDelay < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(LockDelay), LockDelay, $"LockGrainOptions.LockDelay must not be negative; it was {LockDelay}.");
+        }
+
+        if (RejoinWindow <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RejoinWindow), RejoinWindow, $"LockGrainOptions.RejoinWindow must be positive; it was {RejoinWindow}.");
         }
 
         if (MaxWaitPerCall <= TimeSpan.Zero || MaxWaitPerCall > TimeSpan.FromSeconds(10))

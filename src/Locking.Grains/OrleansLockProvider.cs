@@ -10,8 +10,11 @@ namespace Locking;
 /// </summary>
 /// <remarks>
 /// A wait longer than <see cref="OrleansLockProviderOptions.WaitPerCall"/> is sent as several acquire calls of
-/// the same owner, each parked in the grain's queue; a lost reply or a moved activation is answered by sending the
-/// same request again, which the grain answers with the same grant.
+/// the same owner, each parked in the grain's queue; every call but the last asks the grain to keep the waiter's place
+/// (<see cref="LockAcquireRequest.KeepPlace"/>), so the wait stays first come, first served across calls. A lost reply
+/// or a moved activation is answered by sending the same request again, which the grain answers with the same grant.
+/// A waiter sends one call per <see cref="OrleansLockProviderOptions.WaitPerCall"/> of waiting, plus a few with backoff
+/// when the grain cannot answer.
 /// </remarks>
 public sealed class OrleansLockProvider : LockProvider
 {
@@ -46,13 +49,16 @@ public sealed class OrleansLockProvider : LockProvider
         var failures = 0;
         while (true)
         {
-            var left = infinite ? _options.WaitPerCall : request.Wait - TimeProvider.GetElapsedTime(started);
+            var left = infinite ? TimeSpan.MaxValue : request.Wait - TimeProvider.GetElapsedTime(started);
             var wait = left <= TimeSpan.Zero ? TimeSpan.Zero : left < _options.WaitPerCall ? left : _options.WaitPerCall;
+
+            // Another call follows this one if it ends busy: the grain keeps the place for it.
+            var placeKept = left > wait;
             var sent = TimeProvider.GetTimestamp();
             LockAcquireResult result;
             try
             {
-                result = await grain.AcquireAsync(new LockAcquireRequest(request.Owner, request.Ttl, wait), cancellationToken);
+                result = await grain.AcquireAsync(new LockAcquireRequest(request.Owner, request.Ttl, wait) { KeepPlace = placeKept }, cancellationToken);
             }
             catch (Exception ex) when (ex is not (ArgumentException or LockException))
             {
@@ -67,8 +73,7 @@ public sealed class OrleansLockProvider : LockProvider
                 // A lost reply, a silo that died, an activation on the move: the same request again is answered
                 // with the same grant if the first one got through.
                 failures++;
-                await Task.Delay(backoff, TimeProvider, cancellationToken);
-                backoff = backoff * 2 < _options.MaxRetryDelay ? backoff * 2 : _options.MaxRetryDelay;
+                await BackOffAsync();
                 continue;
             }
 
@@ -81,9 +86,10 @@ public sealed class OrleansLockProvider : LockProvider
                     }
 
                     // The grain counts the TTL from the grant, which came no earlier than the send plus the time
-                    // the grain held the request: a lease that waited long is not born expired.
+                    // the grain held the request (negative when the grant was written before this call arrived): a
+                    // lease that waited long is not born expired, and none is trusted from before its grant.
                     var waitedTicks = (long)(result.Waited.Ticks * (double)TimeProvider.TimestampFrequency / TimeSpan.TicksPerSecond);
-                    return new LeaseGrant(result.FencingToken, sent + Math.Max(0, waitedTicks));
+                    return new LeaseGrant(result.FencingToken, sent + waitedTicks);
 
                 case LockAcquireStatus.Busy:
                     if (!contentionRecorded)
@@ -92,11 +98,14 @@ public sealed class OrleansLockProvider : LockProvider
                         RecordContention(request.Key);
                     }
 
-                    if (!infinite && TimeProvider.GetElapsedTime(started) >= request.Wait)
+                    // A call that asked the grain to keep the place is followed by one more, also when the wait ran
+                    // out meanwhile (that one tries once and gives the place up): a place is never left to expire.
+                    if (!infinite && !placeKept && TimeProvider.GetElapsedTime(started) >= request.Wait)
                     {
                         return null;
                     }
 
+                    backoff = _options.RetryDelay;
                     break;
 
                 default:
@@ -106,9 +115,15 @@ public sealed class OrleansLockProvider : LockProvider
                         return null;
                     }
 
-                    await Task.Delay(_options.RetryDelay, TimeProvider, cancellationToken);
+                    await BackOffAsync();
                     break;
             }
+        }
+
+        async Task BackOffAsync()
+        {
+            await Task.Delay(backoff, TimeProvider, cancellationToken);
+            backoff = backoff * 2 < _options.MaxRetryDelay ? backoff * 2 : _options.MaxRetryDelay;
         }
     }
 

@@ -74,7 +74,7 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
     {
         // Only what the code after the await reads is kept in the state machine: a box per acquire in flight.
         var started = TimeProvider.GetTimestamp();
-        using var activity = LockTelemetry.StartAcquire(Telemetry.StoreName, key);
+        using var activity = Telemetry.StartAcquire(key);
         ManagedLease? lease = null;
         try
         {
@@ -136,7 +136,7 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
                 flow.Leave();
             }
 
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            Telemetry.AcquireFailed(TimeProvider.GetElapsedTime(started), ex, activity);
             throw;
         }
     }

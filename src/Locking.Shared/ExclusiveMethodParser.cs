@@ -176,11 +176,13 @@ internal static class ExclusiveMethodParser
         var keyParts = ResolveKey(method, key, compilation, problems);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var provider = ResolveProvider(method, type, ns, containingTypes, store, problems);
-        var core = FindCore(method, shape, out var coreArguments);
+        var provider = ResolveProvider(method, type, ns, containingTypes, store, problems, out var candidates);
+        var core = FindCore(method, shape, out var coreArguments, out var mismatch);
         if (core is null && !HasProblem(problems, DiagnosticIds.InvalidTarget))
         {
-            problems.Add(Problem(DiagnosticIds.MissingCoreMethod, ProblemSite.MethodName, method.Name, coreName, ExpectedCoreParameters(method)));
+            // A body method that exists but does not fit says why, so the user need not compare the lists by eye.
+            problems.Add(Problem(DiagnosticIds.MissingCoreMethod, ProblemSite.MethodName, method.Name, coreName, ExpectedCoreParameters(method),
+                mismatch is null ? "" : "; the existing " + mismatch));
         }
 
         return new ExclusiveMethodSpec
@@ -206,6 +208,10 @@ internal static class ExclusiveMethodParser
             SkipWhenBusy = skip,
             Store = store,
             Provider = provider,
+            PrimaryConstructorProviders = (provider is null ? candidates : new List<ProviderSpec> { provider })
+                .Where(p => p.Kind == ProviderKind.PrimaryConstructorParameter)
+                .Select(p => p.Access)
+                .ToEquatableArray(),
             CoreName = coreName,
             HasCore = core is not null,
             CoreIsStatic = core?.IsStatic ?? false,
@@ -512,13 +518,14 @@ internal static class ExclusiveMethodParser
         return false;
     }
 
-    private static ProviderSpec? ResolveProvider(IMethodSymbol method, INamedTypeSymbol type, string ns, EquatableArray<ContainingTypeSpec> containingTypes, string? store, List<DeclarationProblem> problems)
+    private static ProviderSpec? ResolveProvider(IMethodSymbol method, INamedTypeSymbol type, string ns, EquatableArray<ContainingTypeSpec> containingTypes, string? store,
+        List<DeclarationProblem> problems, out List<ProviderSpec> all)
     {
         var fromMethod = method.Parameters.Where(p => IsLockProvider(p.Type))
             .Select(p => new ProviderSpec(ProviderKind.MethodParameter, p.Name, Escape(p.Name)))
             .ToList();
         var fromType = TypeProviders(method, type, ns, containingTypes);
-        var all = fromMethod.Concat(fromType).ToList();
+        all = fromMethod.Concat(fromType).ToList();
 
         if (store is not null)
         {
@@ -627,24 +634,51 @@ internal static class ExclusiveMethodParser
     }
 
     private static IMethodSymbol? FindCore(IMethodSymbol method, ReturnShape shape, out EquatableArray<CoreArgumentSpec> arguments)
+        => FindCore(method, shape, out arguments, out _);
+
+    /// <summary>The matching Core method; when there is none but a method of that name exists, what is wrong with the first one.</summary>
+    private static IMethodSymbol? FindCore(IMethodSymbol method, ReturnShape shape, out EquatableArray<CoreArgumentSpec> arguments, out string? mismatch)
     {
+        mismatch = null;
         foreach (var member in method.ContainingType.GetMembers(CoreNameOf(method.Name)))
         {
-            if (member is IMethodSymbol candidate && TryMatchCore(method, shape, candidate, out arguments))
+            if (member is not IMethodSymbol candidate)
             {
+                continue;
+            }
+
+            if (TryMatchCore(method, shape, candidate, out arguments, out var reason))
+            {
+                mismatch = null;
                 return candidate;
             }
+
+            mismatch ??= reason;
         }
 
         arguments = EquatableArray<CoreArgumentSpec>.Empty;
         return null;
     }
 
-    private static bool TryMatchCore(IMethodSymbol method, ReturnShape shape, IMethodSymbol core, out EquatableArray<CoreArgumentSpec> arguments)
+    private static bool TryMatchCore(IMethodSymbol method, ReturnShape shape, IMethodSymbol core, out EquatableArray<CoreArgumentSpec> arguments, out string mismatch)
     {
         arguments = EquatableArray<CoreArgumentSpec>.Empty;
-        if ((method.IsStatic && !core.IsStatic) || core.TypeParameters.Length != method.TypeParameters.Length || (core.IsAsync && core.ReturnsVoid))
+        var coreName = core.Name;
+        if (method.IsStatic && !core.IsStatic)
         {
+            mismatch = $"'{coreName}' is an instance method, but '{method.Name}' is static";
+            return false;
+        }
+
+        if (core.TypeParameters.Length != method.TypeParameters.Length)
+        {
+            mismatch = $"'{coreName}' has {core.TypeParameters.Length} type parameter(s), '{method.Name}' has {method.TypeParameters.Length}";
+            return false;
+        }
+
+        if (core.IsAsync && core.ReturnsVoid)
+        {
+            mismatch = $"'{coreName}' is async void, so the lease would be released while it still runs";
             return false;
         }
 
@@ -678,18 +712,33 @@ internal static class ExclusiveMethodParser
             }
             else
             {
+                mismatch = wrapperParameter is not null
+                    ? $"'{coreName}' has '{Describe(parameter)}' where '{Describe(wrapperParameter)}' is expected"
+                    : $"'{coreName}' has '{Describe(parameter)}' after all of '{method.Name}''s parameters; only one LockLease{(callerHasToken ? "" : " and one CancellationToken")} may be added";
                 return false;
             }
         }
 
-        if (next != method.Parameters.Length || !ReturnMatches(method, shape, core))
+        if (next != method.Parameters.Length)
         {
+            mismatch = $"'{coreName}' lacks the parameter '{Describe(method.Parameters[next])}'";
+            return false;
+        }
+
+        if (!ReturnMatches(method, shape, core))
+        {
+            mismatch = $"'{coreName}' returns '{core.ReturnType.ToDisplayString(Readable)}', which does not fit '{method.ReturnType.ToDisplayString(Readable)}'";
             return false;
         }
 
         arguments = list.ToEquatableArray();
+        mismatch = "";
         return true;
     }
+
+    private static string Describe(IParameterSymbol parameter)
+        => (parameter.RefKind switch { RefKind.Ref => "ref ", RefKind.Out => "out ", RefKind.In => "in ", _ => "" })
+           + parameter.Type.ToDisplayString(Readable) + " " + parameter.Name;
 
     private static int FirstTokenIndex(IMethodSymbol method)
     {

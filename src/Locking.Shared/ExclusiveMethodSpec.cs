@@ -71,7 +71,7 @@ internal sealed record DeclarationProblem(string Id, ProblemSite Site, Equatable
         {
             DiagnosticIds.InvalidKeyTemplate => "the key template '{0}' is invalid: {1}",
             DiagnosticIds.InvalidTarget => "[Exclusive] method '{0}' is invalid: {1}",
-            DiagnosticIds.MissingCoreMethod => "[Exclusive] method '{0}' needs a body method '{1}' with parameters ({2})",
+            DiagnosticIds.MissingCoreMethod => "[Exclusive] method '{0}' needs a body method '{1}' with parameters ({2}){3}",
             DiagnosticIds.ProviderNotFound => "[Exclusive] method '{0}' {1}",
             DiagnosticIds.InvalidDuration => "{0} = \"{1}\" is invalid: {2}",
             _ => string.Join(", ", args),
@@ -257,6 +257,13 @@ internal sealed record ExclusiveMethodSpec
 
     /// <summary>The provider, or null when none could be chosen (LOCK008).</summary>
     public ProviderSpec? Provider { get; init; }
+
+    /// <summary>
+    /// The primary-constructor parameters the wrapper reads as its provider (the chosen one; with LOCK008, every
+    /// candidate), as code. A wrapper that throws for an invalid declaration still reads them, so the compiler does
+    /// not add "CS9113: parameter is unread" to the LOCK diagnostic.
+    /// </summary>
+    public EquatableArray<string> PrimaryConstructorProviders { get; init; } = EquatableArray<string>.Empty;
 
     /// <summary>The Core method's name ("ChargeAsyncCore").</summary>
     public string CoreName { get; init; } = "";

@@ -80,34 +80,263 @@ public sealed class CodeFixTests
         """);
 
     [Fact]
-    public Task LOCK002_becomes_a_compare_and_delete_script() => Verify<RedisLockKeyAnalyzer, OwnerCheckedReleaseCodeFix>.CodeFixAsync("""
+    public Task LOCK002_gives_the_acquisition_its_own_owner_and_carries_it_to_the_extend_and_the_release() => Verify<RedisLockKeyAnalyzer, OwnerCheckedReleaseCodeFix>.CodeFixAsync("""
+        public sealed class Reports(IDatabase db)
+        {
+            public async Task BuildAsync(string day)
+            {
+                var key = "report:" + day;
+                if (!await db.StringSetAsync(key, Environment.MachineName, TimeSpan.FromMinutes(1), When.NotExists))
+                {
+                    return;
+                }
+
+                try
+                {
+                    await {|LOCK014:db.LockExtendAsync(key, Environment.MachineName, TimeSpan.FromMinutes(1))|};
+                }
+                finally
+                {
+                    await {|LOCK002:db.KeyDeleteAsync(key)|};
+                }
+            }
+        }
+        """, """
+        public sealed class Reports(IDatabase db)
+        {
+            private const string CompareAndDeleteScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+            public async Task BuildAsync(string day)
+            {
+                var key = "report:" + day;
+                var owner = Guid.NewGuid().ToString("N");
+                if (!await db.StringSetAsync(key, owner, TimeSpan.FromMinutes(1), When.NotExists))
+                {
+                    return;
+                }
+
+                try
+                {
+                    await db.LockExtendAsync(key, owner, TimeSpan.FromMinutes(1));
+                }
+                finally
+                {
+                    await db.ScriptEvaluateAsync(CompareAndDeleteScript, new RedisKey[] { key }, new RedisValue[] { owner });
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LOCK002_keeps_an_owner_that_is_already_per_acquisition() => Verify<RedisLockKeyAnalyzer, OwnerCheckedReleaseCodeFix>.CodeFixAsync("""
+        public sealed class OneLock(IDatabase db, string name)
+        {
+            private readonly RedisKey _key = "lock:" + name;
+            private readonly string _token = Guid.NewGuid().ToString("N");
+
+            public Task<bool> TryEnterAsync() => db.StringSetAsync(_key, _token, TimeSpan.FromSeconds(30), When.NotExists);
+
+            public async Task ExitAsync()
+            {
+                await {|LOCK002:db.KeyDeleteAsync(_key)|};
+            }
+
+            public bool Exit() => {|LOCK002:db.KeyDelete(_key, CommandFlags.DemandMaster)|};
+
+            public async Task RunAsync(string job)
+            {
+                var token = Guid.NewGuid().ToString();
+                if (await db.LockTakeAsync("job:" + job, token, TimeSpan.FromMinutes(1)))
+                {
+                    {|LOCK002:db.KeyDelete("job:" + job)|};
+                }
+            }
+        }
+        """, """
+        public sealed class OneLock(IDatabase db, string name)
+        {
+            private const string CompareAndDeleteScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+            private readonly RedisKey _key = "lock:" + name;
+            private readonly string _token = Guid.NewGuid().ToString("N");
+
+            public Task<bool> TryEnterAsync() => db.StringSetAsync(_key, _token, TimeSpan.FromSeconds(30), When.NotExists);
+
+            public async Task ExitAsync()
+            {
+                await db.ScriptEvaluateAsync(CompareAndDeleteScript, new RedisKey[] { _key }, new RedisValue[] { _token });
+            }
+
+            public bool Exit() => (bool)db.ScriptEvaluate(CompareAndDeleteScript, new RedisKey[] { _key }, new RedisValue[] { _token }, flags: CommandFlags.DemandMaster);
+
+            public async Task RunAsync(string job)
+            {
+                var token = Guid.NewGuid().ToString();
+                if (await db.LockTakeAsync("job:" + job, token, TimeSpan.FromMinutes(1)))
+                {
+                    db.ScriptEvaluate(CompareAndDeleteScript, new RedisKey[] { "job:" + job }, new RedisValue[] { token });
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LOCK002_offers_no_fix_when_a_shared_owner_is_stored_in_another_method() => Verify<RedisLockKeyAnalyzer, OwnerCheckedReleaseCodeFix>.CodeFixAsync("""
         public sealed class RedisMutex(IDatabase db)
         {
             private readonly string _token = Guid.NewGuid().ToString();
 
             public Task<bool> TryEnterAsync(string name) => db.StringSetAsync("mutex:" + name, _token, TimeSpan.FromSeconds(30), When.NotExists);
 
-            public async Task ExitAsync(string name)
-            {
-                await {|LOCK002:db.KeyDeleteAsync("mutex:" + name)|};
-            }
+            public Task<bool> TryEnterHereAsync(string name) => db.StringSetAsync("host:" + name, Environment.MachineName, TimeSpan.FromSeconds(30), When.NotExists);
 
-            public bool Exit(string name) => {|LOCK002:db.KeyDelete("mutex:" + name, CommandFlags.DemandMaster)|};
+            public Task ExitAsync(string name) => {|LOCK002:db.KeyDeleteAsync("mutex:" + name)|};
+
+            public Task ExitHereAsync(string name) => {|LOCK002:db.KeyDeleteAsync("host:" + name)|};
         }
         """, """
         public sealed class RedisMutex(IDatabase db)
         {
-            private const string CompareAndDeleteScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
             private readonly string _token = Guid.NewGuid().ToString();
 
             public Task<bool> TryEnterAsync(string name) => db.StringSetAsync("mutex:" + name, _token, TimeSpan.FromSeconds(30), When.NotExists);
 
-            public async Task ExitAsync(string name)
+            public Task<bool> TryEnterHereAsync(string name) => db.StringSetAsync("host:" + name, Environment.MachineName, TimeSpan.FromSeconds(30), When.NotExists);
+
+            public Task ExitAsync(string name) => {|LOCK002:db.KeyDeleteAsync("mutex:" + name)|};
+
+            public Task ExitHereAsync(string name) => {|LOCK002:db.KeyDeleteAsync("host:" + name)|};
+        }
+        """);
+
+    [Fact]
+    public Task LOCK014_gives_a_shared_local_a_new_GUID() => Verify<RedisLockKeyAnalyzer, SharedOwnerCodeFix>.CodeFixAsync("""
+        public sealed class Jobs(IDatabase db)
+        {
+            public async Task RunAsync(string job)
             {
-                await db.ScriptEvaluateAsync(CompareAndDeleteScript, new RedisKey[] { "mutex:" + name }, new RedisValue[] { _token });
+                var owner = Environment.MachineName;
+                if (!await db.LockTakeAsync("job:" + job, owner, TimeSpan.FromMinutes(1)))
+                {
+                    return;
+                }
+
+                try
+                {
+                    await {|LOCK014:db.LockExtendAsync("job:" + job, owner, TimeSpan.FromMinutes(1))|};
+                }
+                finally
+                {
+                    await {|LOCK014:db.LockReleaseAsync("job:" + job, owner)|};
+                }
             }
 
-            public bool Exit(string name) => (bool)db.ScriptEvaluate(CompareAndDeleteScript, new RedisKey[] { "mutex:" + name }, new RedisValue[] { _token }, flags: CommandFlags.DemandMaster);
+            public bool RunConstant(string job)
+            {
+                const string token = "locked";
+                if (!db.LockTake("nightly:" + job, token, TimeSpan.FromMinutes(1)))
+                {
+                    return false;
+                }
+
+                return {|LOCK014:db.LockRelease("nightly:" + job, token)|};
+            }
+        }
+        """, """
+        public sealed class Jobs(IDatabase db)
+        {
+            public async Task RunAsync(string job)
+            {
+                var owner = Guid.NewGuid().ToString("N");
+                if (!await db.LockTakeAsync("job:" + job, owner, TimeSpan.FromMinutes(1)))
+                {
+                    return;
+                }
+
+                try
+                {
+                    await db.LockExtendAsync("job:" + job, owner, TimeSpan.FromMinutes(1));
+                }
+                finally
+                {
+                    await db.LockReleaseAsync("job:" + job, owner);
+                }
+            }
+
+            public bool RunConstant(string job)
+            {
+                string token = Guid.NewGuid().ToString("N");
+                if (!db.LockTake("nightly:" + job, token, TimeSpan.FromMinutes(1)))
+                {
+                    return false;
+                }
+
+                return db.LockRelease("nightly:" + job, token);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LOCK014_declares_the_new_owner_where_the_release_can_see_it() => Verify<RedisLockKeyAnalyzer, SharedOwnerCodeFix>.CodeFixAsync("""
+        public sealed class Jobs(IDatabase db)
+        {
+            public async Task RunAsync(string job)
+            {
+                try
+                {
+                    if (!await db.LockTakeAsync("job:" + job, "1", TimeSpan.FromMinutes(1)))
+                    {
+                        return;
+                    }
+
+                    await Task.Yield();
+                }
+                finally
+                {
+                    await {|LOCK014:db.LockReleaseAsync("job:" + job, "1")|};
+                }
+            }
+        }
+        """, """
+        public sealed class Jobs(IDatabase db)
+        {
+            public async Task RunAsync(string job)
+            {
+                var owner = Guid.NewGuid().ToString("N");
+                try
+                {
+                    if (!await db.LockTakeAsync("job:" + job, owner, TimeSpan.FromMinutes(1)))
+                    {
+                        return;
+                    }
+
+                    await Task.Yield();
+                }
+                finally
+                {
+                    await db.LockReleaseAsync("job:" + job, owner);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LOCK014_offers_no_fix_across_methods() => Verify<RedisLockKeyAnalyzer, SharedOwnerCodeFix>.CodeFixAsync("""
+        public sealed class LockService(IDatabase db)
+        {
+            private readonly string _owner = Guid.NewGuid().ToString("N");
+
+            public Task<bool> AcquireAsync(string resource) => db.LockTakeAsync("lock:" + resource, _owner, TimeSpan.FromSeconds(30));
+
+            public Task<bool> ReleaseAsync(string resource) => {|LOCK014:db.LockReleaseAsync("lock:" + resource, _owner)|};
+        }
+        """, """
+        public sealed class LockService(IDatabase db)
+        {
+            private readonly string _owner = Guid.NewGuid().ToString("N");
+
+            public Task<bool> AcquireAsync(string resource) => db.LockTakeAsync("lock:" + resource, _owner, TimeSpan.FromSeconds(30));
+
+            public Task<bool> ReleaseAsync(string resource) => {|LOCK014:db.LockReleaseAsync("lock:" + resource, _owner)|};
         }
         """);
 
@@ -169,6 +398,62 @@ public sealed class CodeFixTests
                 var key = "job:" + id;
                 var won = await db.StringSetAsync(key, token, TimeSpan.FromSeconds(30), When.NotExists);
                 return won;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LOCK004_takes_a_counter_lock_with_one_SET_NX_PX() => Verify<RedisLockKeyAnalyzer, AtomicAcquireCodeFix>.CodeFixAsync("""
+        public sealed class OnceGuard(IDatabase db)
+        {
+            public async Task<bool> TryEnterAsync(string id)
+            {
+                if (await {|LOCK004:db.StringIncrementAsync("once:" + id)|} != 1)
+                {
+                    return false;
+                }
+
+                await db.KeyExpireAsync("once:" + id, TimeSpan.FromMinutes(5));
+                return true;
+            }
+
+            public bool TryEnter(string id)
+            {
+                var won = {|LOCK004:db.StringIncrement("once:" + id)|} == 1;
+                db.KeyExpire("once:" + id, TimeSpan.FromMinutes(5));
+                return won;
+            }
+
+            public bool TryPlain(string name, string me)
+            {
+                {|LOCK004:db.StringSet("lock:" + name, me)|};
+                db.KeyExpire("lock:" + name, TimeSpan.FromSeconds(30));
+                return true;
+            }
+        }
+        """, """
+        public sealed class OnceGuard(IDatabase db)
+        {
+            public async Task<bool> TryEnterAsync(string id)
+            {
+                if (!await db.StringSetAsync("once:" + id, 1, TimeSpan.FromMinutes(5), When.NotExists))
+                {
+                    return false;
+                }
+
+                return true;
+            }
+
+            public bool TryEnter(string id)
+            {
+                var won = db.StringSet("once:" + id, 1, TimeSpan.FromMinutes(5), When.NotExists);
+                return won;
+            }
+
+            public bool TryPlain(string name, string me)
+            {
+                db.StringSet("lock:" + name, me, TimeSpan.FromSeconds(30));
+                return true;
             }
         }
         """);

@@ -28,8 +28,8 @@ public sealed class ConfigurationTests
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
             .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
             .ToArray();
-        Assert.Equal(13, descriptors.Length);
-        Assert.Equal(Enumerable.Range(1, 13).Select(i => $"LOCK{i:000}"), descriptors.Select(d => d.Id).Order());
+        Assert.Equal(14, descriptors.Length);
+        Assert.Equal(Enumerable.Range(1, 14).Select(i => $"LOCK{i:000}"), descriptors.Select(d => d.Id).Order());
         var docs = FindDocsDirectory();
         foreach (var descriptor in descriptors)
         {

@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis;
 using static Locking.Generators.Tests.DeclarationVerifier;
 
 namespace Locking.Generators.Tests;
@@ -155,7 +156,76 @@ public sealed class DeclarationAnalyzerTests
             private Task ExtrasAnywhereCore(LockLease lease, string id, CancellationToken token, int count) => Task.CompletedTask;
         }
         """,
-        Diagnostic("LOCK007").WithLocation(0).WithArguments("ChargeAsync", "ChargeAsyncCore", "string id, CancellationToken ct, LockLease lease"));
+        Diagnostic("LOCK007").WithLocation(0).WithArguments("ChargeAsync", "ChargeAsyncCore", "string id, CancellationToken ct, LockLease lease", ""));
+
+    [Fact]
+    public async Task LOCK007_says_which_parameter_of_an_existing_core_method_differs()
+    {
+        var diagnostics = await DiagnosticsAsync("""
+            public partial class OrderService(ILockProvider locks)
+            {
+                [Exclusive("a/{id}")]
+                public partial Task WrongType(string id, int count);
+                private Task WrongTypeCore(string id, long count) => Task.CompletedTask;
+
+                [Exclusive("b/{id}")]
+                public partial Task Missing(string id, int count);
+                private Task MissingCore(string id, LockLease lease) => Task.CompletedTask;
+
+                [Exclusive("c/{id}")]
+                public partial Task Extra(string id, CancellationToken ct);
+                private Task ExtraCore(string id, CancellationToken ct, CancellationToken again) => Task.CompletedTask;
+
+                [Exclusive("d/{id}")]
+                public partial Task<int> WrongReturn(string id);
+                private Task<long> WrongReturnCore(string id) => Task.FromResult(1L);
+
+                [Exclusive("e/{id}")]
+                public partial Task ByRef(string id);
+                private Task ByRefCore(ref string id) => Task.CompletedTask;
+
+                [Exclusive("f/{id}")]
+                public static partial Task StaticAsync(ILockProvider provider, string id);
+                private Task StaticAsyncCore(ILockProvider provider, string id) => Task.CompletedTask;
+            }
+            """);
+
+        string MessageOf(string method) => Assert.Single(diagnostics, d => d.Id == "LOCK007" && d.GetMessage().Contains($"'{method}'")).GetMessage();
+        Assert.Equal("[Exclusive] method 'WrongType' needs a body method 'WrongTypeCore' with parameters (string id, int count, LockLease lease, CancellationToken cancellationToken); "
+            + "the existing 'WrongTypeCore' has 'long count' where 'int count' is expected", MessageOf("WrongType"));
+        Assert.EndsWith("the existing 'MissingCore' lacks the parameter 'int count'", MessageOf("Missing"));
+        Assert.EndsWith("the existing 'ExtraCore' has 'CancellationToken again' after all of 'Extra''s parameters; only one LockLease may be added", MessageOf("Extra"));
+        Assert.EndsWith("the existing 'WrongReturnCore' returns 'Task<long>', which does not fit 'Task<int>'", MessageOf("WrongReturn"));
+        Assert.EndsWith("the existing 'ByRefCore' has 'ref string id' where 'string id' is expected", MessageOf("ByRef"));
+        Assert.EndsWith("the existing 'StaticAsyncCore' is an instance method, but 'StaticAsync' is static", MessageOf("StaticAsync"));
+    }
+
+    [Theory]
+    [InlineData("LOCK005", "[Exclusive(\"orders/{missing}\")] public partial Task RunAsync(string id); private Task RunAsyncCore(string id) => Task.CompletedTask;")]
+    [InlineData("LOCK006", "[Exclusive(\"orders/{id}\")] public partial Task RunAsync(ref string id); private Task RunAsyncCore(ref string id) => Task.CompletedTask;")]
+    [InlineData("LOCK007", "[Exclusive(\"orders/{id}\")] public partial Task RunAsync(string id); private Task RunAsyncCore(int id) => Task.CompletedTask;")]
+    [InlineData("LOCK008", "[Exclusive(\"orders/{id}\", Store = \"nowhere\")] public partial Task RunAsync(string id); private Task RunAsyncCore(string id) => Task.CompletedTask;")]
+    [InlineData("LOCK009", "[Exclusive(\"orders/{id}\", Ttl = \"soon\")] public partial Task RunAsync(string id); private Task RunAsyncCore(string id) => Task.CompletedTask;")]
+    public async Task An_invalid_declaration_gets_its_LOCK_error_and_no_unread_provider_warning(string id, string member)
+    {
+        var source = $$"""
+            public partial class Jobs(ILockProvider locks)
+            {
+                {{member}}
+            }
+
+            public partial class TwoStores(ILockProvider redis, ILockProvider orleans)
+            {
+                {{member}}
+            }
+            """;
+        var run = Locking.Generators.Tests.GeneratorHarness.Run(source);
+        var compiler = run.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).Select(d => d.Id).ToList();
+        Assert.DoesNotContain("CS9113", compiler);
+        Assert.DoesNotContain("CS8795", compiler);
+        var reported = (await DiagnosticsAsync(source)).Select(d => d.Id).ToList();
+        Assert.Contains(id, reported);
+    }
 
     [Fact]
     public async Task LOCK007_carries_the_core_name()

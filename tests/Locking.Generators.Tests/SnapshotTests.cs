@@ -180,10 +180,9 @@ public sealed class SnapshotTests
     public void Invalid_declaration_gets_a_body_that_throws() => Verify("Invalid", """
         namespace Shop;
 
+        // Nothing else reads 'locks': the throwing bodies do, so the compiler adds no CS9113 to the LOCK errors.
         public partial class Broken(ILockProvider locks)
         {
-            public override string ToString() => $"Broken via {locks}";
-
             [Exclusive("orders/{orderId}")]
             public partial Task ChargeAsync(string orderId);
 

@@ -1,3 +1,4 @@
+using Orleans.Hosting;
 using Orleans.TestingHost;
 
 namespace Locking.Grains.Tests;
@@ -8,6 +9,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMilliseconds(100);
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>The calls the lock grains received.</summary>
+    public LockGrainCalls Calls { get; } = new();
 
     /// <summary>A provider on the cluster's external client.</summary>
     public OrleansLockProvider Provider { get; private set; } = null!;
@@ -20,7 +24,12 @@ public sealed class ClusterFixture : IAsyncLifetime
             {
                 options.MaxTtl = TimeSpan.FromMinutes(1);
                 options.ClockSkew = ClockSkew;
+
+                // Generous: a waiter's place must not expire because a busy machine was slow to send its next call.
+                options.RejoinWindow = TimeSpan.FromSeconds(10);
             });
+
+            silo.AddIncomingGrainCallFilter(Calls);
 
             // Grains that run [Exclusive] methods get the silo's own provider.
             silo.Services.AddLocking(locking => locking.UseOrleans());

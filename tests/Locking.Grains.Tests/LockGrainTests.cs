@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+using Orleans.Hosting;
 using Orleans.Runtime;
 
 namespace Locking.Grains.Tests;
 
 [Collection(ClusterCollection.Name)]
-public sealed class LockGrainTests(ClusterFixture fixture)
+public sealed class LockGrainTests(ClusterFixture fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan LongWait = TimeSpan.FromSeconds(30);
 
@@ -78,6 +81,87 @@ public sealed class LockGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_waiter_keeps_its_place_across_the_calls_of_a_long_wait()
+    {
+        // A sends its wait in short calls; B and C in calls that outlast the test, so only A's calls come and go.
+        await using var chunked = new OrleansLockProvider(fixture.Cluster.Client, new OrleansLockProviderOptions { WaitPerCall = TimeSpan.FromMilliseconds(100) });
+        await using var patient = new OrleansLockProvider(fixture.Cluster.Client, new OrleansLockProviderOptions { WaitPerCall = TimeSpan.FromSeconds(10) });
+        var key = NewKey("fifo-chunks");
+        var grain = Grain(key);
+        var holder = await HoldAsync(Provider, key);
+        var order = new ConcurrentQueue<string>();
+        Task Wait(OrleansLockProvider provider, string name) => Task.Run(async () =>
+        {
+            await using var lease = await provider.AcquireAsync(key, new LockOptions { Wait = LongWait });
+            order.Enqueue(name);
+        });
+        int AcquireCalls() => fixture.Calls.Count(key, nameof(ILockGrain.AcquireAsync));
+
+        var a = Wait(chunked, "A");
+        await WaitUntilAsync(() => Task.FromResult(AcquireCalls() >= 3));
+        var b = Wait(patient, "B");
+        await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 2);
+        var c = Wait(patient, "C");
+        await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 3);
+
+        // A's wait goes on in new calls after B and C came.
+        var seen = AcquireCalls();
+        await WaitUntilAsync(() => Task.FromResult(AcquireCalls() >= seen + 3));
+        await holder.ReleaseAsync();
+        await Task.WhenAll(a, b, c);
+
+        Assert.Equal(["A", "B", "C"], order);
+    }
+
+    [Fact]
+    public async Task A_lease_that_comes_free_while_the_first_waiter_is_between_two_calls_waits_for_its_next_call()
+    {
+        var key = NewKey("rejoin");
+        var grain = Grain(key);
+        var holder = await HoldAsync(Provider, key);
+        var first = new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50)) { KeepPlace = true };
+        Assert.Equal(LockAcquireStatus.Busy, (await grain.AcquireAsync(first)).Status);
+        var second = Task.Run(() => Provider.AcquireAsync(key, new LockOptions { Wait = LongWait }).AsTask());
+        await WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 2);
+
+        await holder.ReleaseAsync();
+        var back = await grain.AcquireAsync(first with { Wait = TimeSpan.FromSeconds(10), KeepPlace = false });
+
+        Assert.Equal(LockAcquireStatus.Granted, back.Status);
+        Assert.Equal(holder.FencingToken + 1, back.FencingToken);
+        Assert.False(second.IsCompleted);
+        Assert.True(await grain.ReleaseAsync(first.Owner, back.FencingToken));
+        await using var next = await second;
+        Assert.Equal(back.FencingToken + 1, next.FencingToken);
+    }
+
+    [Fact]
+    public async Task A_waiter_that_does_not_come_back_for_its_next_call_gives_up_its_place()
+    {
+        var calls = new LockGrainCalls();
+        await using var cluster = await TestClusters.StartAsync(1, silo => silo
+            .AddLockGrains(options => options.RejoinWindow = TimeSpan.FromSeconds(1))
+            .AddIncomingGrainCallFilter(calls));
+        await using var provider = new OrleansLockProvider(cluster.Client);
+        var key = NewKey("rejoin-expiry");
+        var grain = cluster.Client.GetGrain<ILockGrain>(key);
+        var holder = await HoldAsync(provider, key);
+        var gone = new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50)) { KeepPlace = true };
+        Assert.Equal(LockAcquireStatus.Busy, (await grain.AcquireAsync(gone)).Status);
+        var second = Task.Run(() => provider.AcquireAsync(key, new LockOptions { Wait = LongWait }).AsTask());
+
+        // The grain queues an acquire in the turn it arrives in, before it takes the release that follows.
+        await WaitUntilAsync(() => Task.FromResult(calls.Count(key, nameof(ILockGrain.AcquireAsync)) >= 3));
+
+        await holder.ReleaseAsync();
+        await using var next = await second;
+
+        Assert.Equal(holder.FencingToken + 1, next.FencingToken);
+        Assert.Equal(0, (await grain.InspectAsync()).Waiters);
+        Assert.Equal(LockAcquireStatus.Busy, (await grain.AcquireAsync(gone with { Wait = TimeSpan.Zero, KeepPlace = false })).Status);
+    }
+
+    [Fact]
     public async Task Fencing_tokens_grow_by_one_per_grant()
     {
         var key = NewKey("fencing");
@@ -116,17 +200,25 @@ public sealed class LockGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task An_expired_lease_passes_to_the_next_waiter()
     {
+        // The holders' clock is a fake that stands still until the test moves it: a busy machine cannot make a lease
+        // run out on the holder's side before the test looks. The grain's clock is real: the first lease ends there.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var provider = new OrleansLockProvider(fixture.Cluster.Client, timeProvider: clock);
         var key = NewKey("expiry");
         var ttl = TimeSpan.FromMilliseconds(800);
+        var nextTtl = TimeSpan.FromSeconds(30);
         var started = Stopwatch.StartNew();
-        var holder = await HoldAsync(Provider, key, new LockOptions { Ttl = ttl, Renew = false });
+        var holder = await HoldAsync(provider, key, new LockOptions { Ttl = ttl, Renew = false });
 
-        // The waiter asks for the same short TTL: it waited longer than that, yet its lease is not born expired.
-        await using var next = await Provider.AcquireAsync(key, new LockOptions { Ttl = ttl, Wait = LongWait });
+        await using var next = await provider.AcquireAsync(key, new LockOptions { Ttl = nextTtl, Wait = LongWait, Renew = false }).AsTask().WaitAsync(LongWait);
 
-        Assert.False(next.IsLost);
         Assert.Equal(holder.FencingToken + 1, next.FencingToken);
         Assert.True(started.Elapsed >= ttl, $"The next holder got the lease after {started.Elapsed}, before the first one's TTL ({ttl}) ran out.");
+
+        // The waiter's TTL runs from its grant, not from its request: on its own clock, a safe TTL after the request
+        // (which is when the fake clock stands) it still holds, and the first holder, whose TTL ran out, does not.
+        clock.Advance(nextTtl - ManagedLease.DriftMargin(nextTtl));
+        Assert.False(next.IsLost);
         Assert.True(holder.IsLost);
         await holder.ReleaseAsync();
         Assert.Equal(Owner(next), (await Grain(key).InspectAsync()).Holder);
@@ -219,14 +311,66 @@ public sealed class LockGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task A_renewed_lease_outlives_its_ttl()
     {
+        // The holder's clock is a fake that the test moves on by half the TTL (past the renewal period, a third) each
+        // time the last renewal was confirmed: a busy machine cannot make a renewal late on the holder's side. The
+        // grain's clock is real, and the test goes on until it is past the first grant's end: the lease outlives its TTL there too.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var log = new RenewalLog();
+        await using var provider = new OrleansLockProvider(fixture.Cluster.Client, logger: log, timeProvider: clock);
         var key = NewKey("renew");
-        var ttl = TimeSpan.FromMilliseconds(1200);
-        await using var lease = await HoldAsync(Provider, key, new LockOptions { Ttl = ttl });
+        var ttl = TimeSpan.FromSeconds(4);
+        await using var lease = await HoldAsync(provider, key, new LockOptions { Ttl = ttl });
+        var firstEnd = (await Grain(key).InspectAsync()).ExpiresAt ?? throw new InvalidOperationException("The lease is not in the store.");
 
-        await Task.Delay(ttl * 2.5);
+        while (log.Renewals < 8 || DateTimeOffset.UtcNow <= firstEnd)
+        {
+            var renewed = log.NextRenewal();
+            clock.Advance(ttl / 2);
+            await renewed.WaitAsync(LongWait);
+
+            // Paces the renewals (the grain's TTL is what they keep ahead of); nothing is decided by it.
+            await Task.Delay(ttl / 8);
+        }
 
         Assert.False(lease.IsLost);
         Assert.Null(await Provider.TryAcquireAsync(key, new LockOptions { Wait = TimeSpan.Zero }));
+        Assert.Equal(Owner(lease), (await Grain(key).InspectAsync()).Holder);
+    }
+
+    [Fact]
+    public async Task Waiters_send_one_acquire_call_per_wait_chunk_under_contention()
+    {
+        var chunk = TimeSpan.FromMilliseconds(100);
+        await using var chunked = new OrleansLockProvider(fixture.Cluster.Client, new OrleansLockProviderOptions { WaitPerCall = chunk });
+        var key = NewKey("calls");
+        var grants = new ConcurrentQueue<(Guid Owner, TimeSpan Waited)>();
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                var waiting = Stopwatch.StartNew();
+                await using var lease = await chunked.AcquireAsync(key, new LockOptions { Wait = LongWait });
+                grants.Enqueue((Owner(lease), waiting.Elapsed));
+
+                // Held long enough that the other seven wait across several chunks.
+                await Task.Delay(chunk / 2);
+            }
+        })));
+
+        // Every call but a wait's last one waits a whole chunk in the grain, so a wait of W takes at most W / chunk
+        // calls and a last one, plus the one that may follow a call which asked to keep its place.
+        var calls = 0;
+        foreach (var (owner, waited) in grants)
+        {
+            var sent = fixture.Calls.Count(key, nameof(ILockGrain.AcquireAsync), owner);
+            var bound = (int)(waited / chunk) + 2;
+            Assert.True(sent <= bound, $"A waiter sent {sent} acquire calls in {waited.TotalMilliseconds:0} ms of waiting with {chunk.TotalMilliseconds:0} ms chunks.");
+            calls += sent;
+        }
+
+        Assert.Equal(40, grants.Count);
+        output.WriteLine($"{calls} acquire calls for {grants.Count} grants ({calls / (double)grants.Count:0.0} per grant), longest wait {grants.Max(g => g.Waited).TotalMilliseconds:0} ms");
     }
 
     [Fact]

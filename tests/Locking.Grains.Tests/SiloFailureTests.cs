@@ -12,17 +12,23 @@ public sealed class SiloFailureTests
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(3);
     private static readonly LockOptions HeldWithoutRenewal = new() { Ttl = Ttl, Renew = false };
-    private static readonly LockOptions WaitLong = new() { Ttl = TimeSpan.FromSeconds(2), Wait = TimeSpan.FromSeconds(40) };
+
+    /// <summary>
+    /// The next holder's wait, with a TTL as long as the grains allow: a grant whose answer reaches a busy client later
+    /// than its TTL is given back and asked for again, which would skip a fencing token.
+    /// </summary>
+    private static LockOptions WaitLong(TimeSpan maxTtl) => new() { Ttl = maxTtl, Wait = TimeSpan.FromSeconds(40) };
 
     [Fact]
     public async Task After_the_silo_hosting_the_grain_dies_the_next_holder_gets_the_next_token_once_the_old_lease_ran_out()
     {
+        var maxTtl = TimeSpan.FromSeconds(10);
         await using var redis = await RedisServer.StartAsync();
         await using var cluster = await TestClusters.StartAsync(3, silo => silo
             .AddRedisGrainStorage("locks", options => options.ConfigurationOptions = redis.Configuration())
             .AddLockGrains("locks", options =>
             {
-                options.MaxTtl = TimeSpan.FromSeconds(10);
+                options.MaxTtl = maxTtl;
                 options.ClockSkew = ClockSkew;
             }));
         await using var provider = new OrleansLockProvider(cluster.Client);
@@ -33,7 +39,7 @@ public sealed class SiloFailureTests
         var old = await LockGrainTests.HoldAsync(provider, key, HeldWithoutRenewal);
         await cluster.KillSiloAsync(cluster.SiloOf(grain));
 
-        await using var next = await provider.AcquireAsync(key, WaitLong);
+        await using var next = await provider.AcquireAsync(key, WaitLong(maxTtl));
 
         Assert.Equal(old.FencingToken + 1, next.FencingToken);
         Assert.True(sinceGrant.Elapsed >= Ttl + ClockSkew,
@@ -64,7 +70,7 @@ public sealed class SiloFailureTests
         await storage.ClearStateAsync("lock", grain.GetGrainId(), record);
         await cluster.KillSiloAsync(host);
 
-        await using var next = await provider.AcquireAsync(key, WaitLong);
+        await using var next = await provider.AcquireAsync(key, WaitLong(Ttl));
 
         Assert.True(next.FencingToken > old.FencingToken, $"Tokens restarted: {next.FencingToken} after {old.FencingToken}.");
         Assert.True(sinceGrant.Elapsed >= lockDelay,

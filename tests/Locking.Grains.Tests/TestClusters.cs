@@ -10,7 +10,41 @@ namespace Locking.Grains.Tests;
 /// <summary>In-process Orleans test clusters with membership tuned so that a killed silo is declared dead in about a second.</summary>
 internal static class TestClusters
 {
+    /// <summary>
+    /// Starts a cluster. A start that fails is tried again, twice at most: on a busy machine a silo's start can fail
+    /// in Orleans itself (its status gossip to the other silos times out and the start is cancelled), and starting a
+    /// cluster is not what these tests test.
+    /// </summary>
     public static async Task<InProcessTestCluster> StartAsync(short silos, Action<ISiloBuilder> configureSilo)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var cluster = Build(silos, configureSilo);
+            try
+            {
+                await cluster.DeployAsync();
+                return cluster;
+            }
+            catch (Exception) when (attempt < 3)
+            {
+                await DisposeQuietlyAsync(cluster);
+            }
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(InProcessTestCluster cluster)
+    {
+        try
+        {
+            await cluster.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception)
+        {
+            // What is left of a failed start goes with the test process.
+        }
+    }
+
+    private static InProcessTestCluster Build(short silos, Action<ISiloBuilder> configureSilo)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
@@ -27,9 +61,7 @@ internal static class TestClusters
             });
             configureSilo(silo);
         });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
+        return builder.Build();
     }
 
     /// <summary>The silo that hosts <paramref name="grain"/>'s activation now.</summary>

@@ -14,6 +14,11 @@ public static class ContenderProgram
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is [var mode, ..] && LockProcess.Modes.Contains(mode))
+        {
+            return await LockProcess.RunAsync(args);
+        }
+
         if (args is not ["contend", var endpoint, var key, var ledger, var turns])
         {
             Console.Error.WriteLine("usage: contend <endpoint> <key> <ledger file> <turns>");

@@ -4,36 +4,23 @@
 #   - the package carries the generator, analyzers and code fixes, its metadata, and no build-only dependency;
 #   - the [Exclusive] wrapper is generated and the program runs against a real redis-server;
 #   - the build reports LOCK002 for the classic non-owner delete, with its help link.
-# A private NuGet cache and a version of this run's own (the repository's version with a -check.TIMESTAMP
-# suffix) make sure that no stale package, from an earlier run or from any feed, stands in for the one just packed.
+# A private NuGet cache and a version of this run's own (tests/checks/lib/packed.bash) make sure that no stale
+# package, from an earlier run or from any feed, stands in for the one just packed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source tests/checks/lib/redis-server.bash
+source tests/checks/lib/packed.bash
 repo=$(pwd)
 scratch=$(mktemp -d)
 trap 'stop_redis; rm -rf "$scratch"' EXIT
-feed="$scratch/feed"
 app="$scratch/app"
 export NUGET_PACKAGES="$scratch/packages"
 failures=0
 fail() { echo "package.sh: $*" >&2; failures=$((failures + 1)); }
 
-configuration=${CONFIGURATION:-Release}
-version="$(dotnet msbuild src/Locking.Runtime/Locking.Runtime.csproj -getProperty:Version)-check.$(date +%Y%m%d%H%M%S)"
-# Build once (a no-op right after test.sh built the solution), then pack both packages from that build.
-if ! dotnet build src/Locking.Grains/Locking.Grains.csproj -c "$configuration" -nologo -v q -clp:ErrorsOnly > "$scratch/pack.log" 2>&1; then
-  cat "$scratch/pack.log" >&2
-  echo "package.sh: the packaged projects do not build." >&2
-  exit 1
-fi
-for project in src/Locking.Runtime/Locking.Runtime.csproj src/Locking.Grains/Locking.Grains.csproj; do
-  if ! dotnet pack "$project" -c "$configuration" --no-build -o "$feed" -p:PackageVersion="$version" -nologo -v q > "$scratch/pack.log" 2>&1; then
-    cat "$scratch/pack.log" >&2
-    echo "package.sh: dotnet pack $project failed." >&2
-    exit 1
-  fi
-done
-
+pack_locking "$scratch" || exit 1
+version=$LOCKING_VERSION
+feed=$LOCKING_FEED
 locking="$feed/Locking.$version.nupkg"
 orleans="$feed/Locking.Orleans.$version.nupkg"
 [ -f "$locking" ] || { echo "package.sh: no Locking $version package was produced." >&2; ls "$feed" >&2; exit 1; }
@@ -44,7 +31,7 @@ done
 
 # The package layout and metadata.
 contents=$(unzip -l "$locking")
-for file in lib/net10.0/Locking.dll README.md \
+for file in lib/net8.0/Locking.dll lib/net10.0/Locking.dll README.md \
     analyzers/dotnet/cs/Locking.Generators.dll analyzers/dotnet/cs/Locking.Analyzers.dll analyzers/dotnet/cs/Locking.Analyzers.CodeFixes.dll; do
   grep -qF " $file" <<< "$contents" || fail "Locking $version does not contain $file"
 done

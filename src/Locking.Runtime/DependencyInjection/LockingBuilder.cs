@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Locking;
 
@@ -28,9 +29,31 @@ public sealed class LockingBuilder
     {
         ArgumentNullException.ThrowIfNull(factory);
         Services.RemoveAll<TProvider>();
-        Services.AddSingleton(factory);
+        Services.AddSingleton(services => WithTelemetryOptions(factory(services), services));
         Services.Replace(ServiceDescriptor.Singleton<ILockProvider>(static services => services.GetRequiredService<TProvider>()));
         return this;
+    }
+
+    /// <summary>
+    /// Adjusts what the store's logs and traces record, for example
+    /// <c>locking.ConfigureTelemetry(telemetry => telemetry.IncludeKeys = false)</c> when lock keys carry personal data.
+    /// </summary>
+    public LockingBuilder ConfigureTelemetry(Action<LockingTelemetryOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.AddOptions();
+        Services.Configure(configure);
+        return this;
+    }
+
+    private static TProvider WithTelemetryOptions<TProvider>(TProvider provider, IServiceProvider services)
+    {
+        if (provider is LockProvider managed && services.GetService<IOptions<LockingTelemetryOptions>>() is { } options)
+        {
+            managed.Telemetry.IncludeKeys = options.Value.IncludeKeys;
+        }
+
+        return provider;
     }
 }
 

@@ -17,6 +17,7 @@ internal sealed class ManagedLease : LockLease
     private readonly object? _storeState;
     private readonly TimeSpan _ttl;
     private readonly bool _renew;
+    private readonly long _grantedAt;
     private long _validUntil;
     private long _nextRenewAt;
     private int _version;
@@ -33,6 +34,7 @@ internal sealed class ManagedLease : LockLease
         _storeState = grant.StoreState;
         _renew = renew;
         _ttl = ttl;
+        _grantedAt = grant.RequestTimestamp;
         _validUntil = grant.RequestTimestamp + SafeTtlTicks;
         _nextRenewAt = grant.RequestTimestamp + TtlTicks / 3;
     }
@@ -47,6 +49,9 @@ internal sealed class ManagedLease : LockLease
     public LeaseIdentity Identity => new(Key, _owner, FencingToken) { StoreState = _storeState };
 
     public TimeSpan Ttl => _ttl;
+
+    /// <summary>How long since the successful request was sent: the hold, for telemetry.</summary>
+    public TimeSpan HeldFor => Monitor.Time.GetElapsedTime(_grantedAt);
 
     public override CancellationToken LostToken
     {

@@ -118,7 +118,7 @@ internal sealed partial class RedisKeyNotices
             }
 
             _waiters.Remove(waiter.Id);
-            if (key.Waiters.Count == 0 && !_disposed)
+            if (key.Waiters.Count == 0 && !_disposed && _keys.TryGetValue(key.LockKey, out var current) && current == key)
             {
                 key.Linger = _time.CreateTimer(static state => ((KeySubscription)state!).LingerEnded(), key, _linger, Timeout.InfiniteTimeSpan);
             }

@@ -31,9 +31,10 @@ namespace Locking;
 /// that the key is free and race for it.
 /// </para>
 /// </remarks>
-public sealed class RedisLockProvider : LockProvider
+public sealed partial class RedisLockProvider : LockProvider
 {
     private readonly RedisLeaseStore _store;
+    private readonly IConnectionMultiplexer[] _connections;
 
     /// <summary>Creates a provider on one Redis deployment (a server, a primary with replicas, or a cluster).</summary>
     /// <param name="connection">The connection; the provider does not dispose it.</param>
@@ -84,11 +85,15 @@ public sealed class RedisLockProvider : LockProvider
         }
 
         Options = (options ?? RedisLockProviderOptions.Default).Validated();
+        _connections = [.. connections];
         logger ??= NullLogger.Instance;
         _store = connections.Count == 1
             ? new RedisPrimaryLeases(this, connections[0], Options, TimeProvider, logger)
             : new RedlockLeases(this, connections, Options, TimeProvider, logger);
     }
+
+    /// <summary>How many primaries must answer for a lease: all of one, or a majority of independent ones.</summary>
+    private int Quorum => _connections.Length / 2 + 1;
 
     /// <summary>The options in use.</summary>
     public RedisLockProviderOptions Options { get; }

@@ -72,7 +72,7 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
                 if (outcome.Token > 0)
                 {
                     granted = true;
-                    return new LeaseGrant(outcome.Token, sentAt) { StoreState = lease };
+                    return new LeaseGrant(outcome.Token, sentAt) { StoreState = new QuorumLease(lease, outcome.Acquires!) };
                 }
 
                 if (attempt == 0)
@@ -180,7 +180,7 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
             && await RaiseFencesAsync(lease, calls, token, sentAt, validity).ConfigureAwait(false))
         {
             // Calls still pending keep their grant if it comes: the lease renews and releases on every primary.
-            return new QuorumOutcome(token, long.MaxValue, Split: false);
+            return new QuorumOutcome(token, long.MaxValue, Split: false, calls);
         }
 
         if (granted > 0 || failed > 0)
@@ -240,8 +240,11 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
     private void GiveBackInBackground(string key, LeaseArguments lease, Task<RedisResult>[] acquires)
         => _ = GiveBackAsync(key, lease, acquires);
 
-    /// <summary>An acquire answered after its attempt failed: its grant belongs to nobody (the attempt's owner is never used again).</summary>
-    private void ReleaseGrantsThatComeLater(string key, LeaseArguments quiet, Task<RedisResult>[] acquires)
+    /// <summary>
+    /// An acquire answered after its attempt failed or its lease was released: its grant belongs to nobody (an attempt's
+    /// owner is never used again), so <paramref name="release"/> gives it back.
+    /// </summary>
+    private void ReleaseGrantsThatComeLater(string key, LeaseArguments release, Task<RedisResult>[] acquires)
     {
         for (var i = 0; i < acquires.Length; i++)
         {
@@ -257,7 +260,7 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
                 {
                     if (answered.IsCompletedSuccessfully && RedisLeaseScripts.AcquireResult.From(answered.Result).Granted)
                     {
-                        _ = ReleaseLateGrantAsync(database, key, quiet);
+                        _ = ReleaseLateGrantAsync(database, key, release);
                     }
                 },
                 CancellationToken.None,
@@ -266,11 +269,11 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
         }
     }
 
-    private async Task ReleaseLateGrantAsync(IDatabaseAsync database, string key, LeaseArguments quiet)
+    private async Task ReleaseLateGrantAsync(IDatabaseAsync database, string key, LeaseArguments release)
     {
         try
         {
-            await RedisLeaseScripts.RunToEndAsync(database, RedisLeaseScripts.Script.Release, quiet).ConfigureAwait(false);
+            await RedisLeaseScripts.RunToEndAsync(database, RedisLeaseScripts.Script.Release, release).ConfigureAwait(false);
             LogAbandonedGrantReleased(Logger, key);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
@@ -279,9 +282,15 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
         }
     }
 
+    /// <summary>The script arguments of a lease this store granted (<see cref="QuorumLease"/>), or new ones for an identity made elsewhere.</summary>
+    private LeaseArguments QuorumArguments(LeaseIdentity lease, long? ttlMs)
+        => lease.StoreState is QuorumLease quorum
+            ? Arguments(lease with { StoreState = quorum.Arguments }, ttlMs, LeaseMode.Notify)
+            : Arguments(lease, ttlMs, LeaseMode.Notify);
+
     public override async ValueTask<bool> RenewAsync(LeaseIdentity lease, TimeSpan ttl, CancellationToken cancellationToken)
     {
-        var arguments = Arguments(lease, ToMilliseconds(ttl), LeaseMode.Notify);
+        var arguments = QuorumArguments(lease, ToMilliseconds(ttl));
         var calls = Send(RedisLeaseScripts.Script.Renew, arguments);
 
         // A renewal that comes back after the validity it would extend is worth nothing: wait no longer than that.
@@ -321,10 +330,19 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
 
     public override async ValueTask ReleaseAsync(LeaseIdentity lease, CancellationToken cancellationToken)
     {
-        var calls = Send(RedisLeaseScripts.Script.Release, Arguments(lease, ttlMs: null, LeaseMode.Notify));
+        var arguments = QuorumArguments(lease, ttlMs: null);
+        var calls = Send(RedisLeaseScripts.Script.Release, arguments);
 
-        // Sent to all; a primary that does not take it lets the lease expire by its TTL.
-        await WhenDecidedAsync(calls, static calls => Count(calls, c => !c.IsCompleted) == 0, Options.StoreTimeout, cancellationToken).ConfigureAwait(false);
+        // An acquire of this lease still unanswered may yet grant (a primary that was stopped, a NOSCRIPT resend that
+        // overtook this release): release that grant when it comes.
+        if (lease.StoreState is QuorumLease { Acquires: var acquires })
+        {
+            ReleaseGrantsThatComeLater(lease.Key, arguments, acquires);
+        }
+
+        // Sent to all, and done once a majority answered: the lease is then gone from a majority, so nobody is kept
+        // from the key by it; a primary that does not answer lets it expire by its TTL.
+        await WhenDecidedAsync(calls, calls => Count(calls, c => c.IsCompleted) >= _quorum, Options.StoreTimeout, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         var released = false;
         Exception? firstError = null;
@@ -341,13 +359,7 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
         }
     }
 
-    public override async Task DisposeAsync()
-    {
-        foreach (var primary in _primaries)
-        {
-            await primary.Notices.DisposeAsync(Options.StoreTimeout).ConfigureAwait(false);
-        }
-    }
+    public override Task DisposeAsync() => Task.WhenAll(_primaries.Select(primary => primary.Notices.DisposeAsync(Options.StoreTimeout)));
 
     private Task<RedisResult>[] Send(RedisLeaseScripts.Script script, LeaseArguments lease)
     {
@@ -437,10 +449,14 @@ internal sealed partial class RedlockLeases : RedisLeaseStore
 
     private sealed record Primary(IDatabaseAsync Database, RedisKeyNotices Notices);
 
+    /// <summary>What a quorum lease keeps: its script arguments and its acquires, some of which may still answer.</summary>
+    private sealed record QuorumLease(LeaseArguments Arguments, Task<RedisResult>[] Acquires);
+
     /// <param name="Token">The fencing token when the quorum granted; 0 otherwise.</param>
     /// <param name="HolderEnds">When the soonest holder's lease ends, as a timestamp.</param>
     /// <param name="Split">Whether nobody holds a majority: the key may be free again any moment.</param>
-    private readonly record struct QuorumOutcome(long Token, long HolderEnds, bool Split);
+    /// <param name="Acquires">The attempt's calls, when it was granted.</param>
+    private readonly record struct QuorumOutcome(long Token, long HolderEnds, bool Split, Task<RedisResult>[]? Acquires = null);
 
     [LoggerMessage(101, LogLevel.Debug, "Redlock quorum missed for lock '{Key}': {Granted} of {Primaries} primaries granted, {Failed} failed; gave the grants back")]
     private static partial void LogQuorumMissed(ILogger logger, string key, int granted, int primaries, int failed);

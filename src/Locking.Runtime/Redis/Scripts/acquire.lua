@@ -16,7 +16,9 @@ if not holder then
     end
     if first == nil or first == waiter then
         -- Nobody waits, or the caller is first in line: the key is the caller's.
-        leave_queue(waiter)
+        if first == waiter or mode ~= 'grant' then
+            leave_queue(waiter)
+        end
         local token = next_token(now, ttl)
         redis.call('SET', lease, owner, 'PX', ttl)
         return token

@@ -8,12 +8,14 @@ namespace Shop
         [global::System.CodeDom.Compiler.GeneratedCode("Locking.Generators", "0.1.0.0")]
         public partial global::System.Threading.Tasks.Task ChargeAsync(string orderId)
         {
+            _ = locks;
             throw new global::System.InvalidOperationException("This [Exclusive] method cannot run until its declaration is fixed: LOCK007: [Exclusive] method 'ChargeAsync' needs a body method 'ChargeAsyncCore' with parameters (string orderId, LockLease lease, CancellationToken cancellationToken)");
         }
 
         [global::System.CodeDom.Compiler.GeneratedCode("Locking.Generators", "0.1.0.0")]
         public partial global::System.Threading.Tasks.Task<int> RefundAsync(string orderId, out int attempts)
         {
+            _ = locks;
             throw new global::System.InvalidOperationException("This [Exclusive] method cannot run until its declaration is fixed: LOCK006: [Exclusive] method 'RefundAsync' is invalid: parameter 'attempts' is passed by 'out', which the wrapper cannot hold across the acquire");
         }
     }
