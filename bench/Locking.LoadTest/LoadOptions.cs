@@ -17,6 +17,8 @@ internal sealed record LoadOptions
 
     public int Leases { get; init; } = 10_000;
 
+    public int Crowd { get; init; } = 50;
+
     public TimeSpan HoldTtl { get; init; } = TimeSpan.FromSeconds(3);
 
     public int Rounds { get; init; } = 1;
@@ -39,13 +41,15 @@ internal sealed record LoadOptions
         Options:
           --duration <s>     measured seconds per case and library (default 5)
           --warmup <s>       unmeasured seconds before each measurement (default 1)
-          --cases <a,b>      uncontended, parallel, handoff, handoff-conns, hold (default all)
+          --cases <a,b>      uncontended, uncontended-crowd, parallel, handoff, handoff-conns, hold (default all)
           --libs <a,b>       floor, locking, distributedlock, redlock, setnx (default all)
           --tasks <n>        tasks (and keys) of the parallel case and of the hold ramp (default 64)
           --contenders <n>   contenders on the one key of the handoff cases (default 8)
           --leases <n>       leases held by the hold case (default 10000)
+          --crowd <n>        idle instances connected in the uncontended-crowd case, each having waited once (default 50)
           --hold-ttl <s>     lease Ttl in the hold case, so renewals happen within the run (default 3)
-          --rounds <n>       runs per case and library, interleaved; the median by ops/s is reported (default 1)
+          --rounds <n>       rounds, each running every case against every library; ratios are taken within a round
+                             and their median judged; each library's median round by ops/s is reported (default 1)
           --markdown         also print the summary as a Markdown table
           --strict           exit with 1 when Locking misses a goal
           --alloc-profile    sample the allocations of each measured window by type (slows the run a little)
@@ -77,6 +81,7 @@ internal sealed record LoadOptions
                     "--tasks" => options with { Tasks = Count(name, Value()) },
                     "--contenders" => options with { Contenders = Count(name, Value(), min: 2) },
                     "--leases" => options with { Leases = Count(name, Value()) },
+                    "--crowd" => options with { Crowd = Count(name, Value()) },
                     "--hold-ttl" => options with { HoldTtl = Seconds(name, Value()) },
                     "--rounds" => options with { Rounds = Count(name, Value()) },
                     "--cases" => options with { Cases = Names(name, Value(), LoadCase.Names) },

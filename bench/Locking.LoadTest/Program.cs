@@ -44,47 +44,78 @@ if (options.Warmup > TimeSpan.Zero)
         }
     }
 }
-var all = new List<CaseResult>();
-var everyRun = new List<CaseResult>();
-foreach (var caseName in options.Cases)
+// Rounds outermost: every round runs every case against every library, so that a ratio taken within a round (Locking
+// to the floor or to a peer in one case, or one case to another such as uncontended-crowd to uncontended) compares
+// runs minutes apart at most. A case measured against another case (its reference) runs right beside it, library by
+// library, first after it and then before it in alternate rounds, so that the two runs of a ratio are seconds apart.
+var cases = options.Cases.Select(name => LoadCase.Create(name, options)).ToList();
+var groups = new List<List<LoadCase>>();
+foreach (var loadCase in cases)
 {
-    var loadCase = LoadCase.Create(caseName, options);
-    Console.WriteLine();
-    Console.WriteLine($"== {loadCase.Name}: {loadCase.Description}");
-    var runs = new List<CaseResult>();
-    for (var round = 0; round < options.Rounds; round++)
+    var reference = loadCase.ReferenceCase is { } name ? groups.FirstOrDefault(group => group.Any(other => other.Name == name)) : null;
+    if (reference is not null)
     {
-        foreach (var kind in kinds.Where(loadCase.AppliesTo))
+        reference.Add(loadCase);
+    }
+    else
+    {
+        groups.Add([loadCase]);
+    }
+}
+
+Console.WriteLine();
+foreach (var loadCase in cases)
+{
+    Console.WriteLine($"== {loadCase.Name}: {loadCase.Description}");
+}
+
+var everyRun = new List<CaseResult>();
+for (var round = 0; round < options.Rounds; round++)
+{
+    Console.WriteLine();
+    Console.WriteLine($"-- round {round + 1} of {options.Rounds}, load average {ResourceReading.LoadAverage()}");
+    foreach (var group in groups)
+    {
+        foreach (var kind in kinds)
         {
-            await adminServer.FlushAllDatabasesAsync();
-            // Start each library from a clean heap, so one library's garbage is not collected on another's clock.
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
-            var result = await RunOneAsync(loadCase, kind, options);
-            result.Round = round;
-            runs.Add(result);
-            everyRun.Add(result);
-            Console.WriteLine(
-                $"   {kind.Name,-16} {result.OperationsPerSecond,10:N0} ops/s  p50 {result.Latency.Percentile(0.5),7:N0} µs  " +
-                $"p99 {result.Latency.Percentile(0.99),8:N0} µs  max {result.Latency.MaxMicroseconds,9:N0} µs  " +
-                $"{result.AllocatedPerOperation,7:N0} B/op" +
-                (result.Case.StartsWith("handoff", StringComparison.Ordinal) ? $"  {result.HandoffsPerSecond,7:N0} handoffs/s" : ""));
-            foreach (var detail in Report.Details(result))
+            foreach (var loadCase in round % 2 == 0 ? group : Enumerable.Reverse(group))
             {
-                Console.WriteLine($"      {detail}");
+                if (!loadCase.AppliesTo(kind))
+                {
+                    continue;
+                }
+
+                await adminServer.FlushAllDatabasesAsync();
+                // Start each library from a clean heap, so one library's garbage is not collected on another's clock.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                var result = await RunOneAsync(loadCase, kind, options);
+                result.Round = round;
+                everyRun.Add(result);
+                Console.WriteLine(
+                    $"   {loadCase.Name,-17} {kind.Name,-16} {result.OperationsPerSecond,10:N0} ops/s  p50 {result.Latency.Percentile(0.5),7:N0} µs  " +
+                    $"p99 {result.Latency.Percentile(0.99),8:N0} µs  max {result.Latency.MaxMicroseconds,9:N0} µs  " +
+                    $"{result.AllocatedPerOperation,7:N0} B/op" +
+                    (result.Case.StartsWith("handoff", StringComparison.Ordinal) ? $"  {result.HandoffsPerSecond,7:N0} handoffs/s" : ""));
+                foreach (var detail in Report.Details(result))
+                {
+                    Console.WriteLine($"      {detail}");
+                }
             }
         }
     }
+}
 
-    // With several rounds, each library's median run by ops/s stands for it.
-    foreach (var group in runs.GroupBy(run => run.Library))
-    {
-        var ordered = group.OrderBy(run => run.OperationsPerSecond).ToList();
-        var chosen = ordered[ordered.Count / 2];
-        all.Add(chosen);
-        Console.WriteLine(Report.ResultLine(chosen));
-    }
+// With several rounds, each library's median run by ops/s stands for it.
+Console.WriteLine();
+var all = new List<CaseResult>();
+foreach (var group in everyRun.GroupBy(run => (run.Case, run.Library)))
+{
+    var ordered = group.OrderBy(run => run.OperationsPerSecond).ToList();
+    var chosen = ordered[ordered.Count / 2];
+    all.Add(chosen);
+    Console.WriteLine(Report.ResultLine(chosen));
 }
 
 Console.WriteLine();

@@ -39,6 +39,7 @@ internal sealed class CaseContext(LoadOptions options, RedisServer server, Confi
         }
 
         using var sampler = Options.AllocationProfile ? new AllocationSampler() : null;
+        var serverAtStart = ServerStats.Read(Server.Port);
         var start = Read();
         sampler?.Start();
         phase.StartMeasuring();
@@ -46,6 +47,7 @@ internal sealed class CaseContext(LoadOptions options, RedisServer server, Confi
         phase.StopAll();
         sampler?.Stop();
         var end = Read();
+        var serverAtEnd = ServerStats.Read(Server.Port);
         await stop.CancelAsync();
         if (await Task.WhenAny(workers, Task.Delay(s_grace)) != workers)
         {
@@ -65,6 +67,8 @@ internal sealed class CaseContext(LoadOptions options, RedisServer server, Confi
         result.Collections = end.CollectionsSince(start);
         result.HeapBytesAfter = GC.GetTotalMemory(forceFullCollection: false);
         result.AllocationSampler = sampler;
+        result.ServerAtStart = serverAtStart;
+        result.ServerCommands = serverAtStart is not null ? serverAtEnd?.CommandsSince(serverAtStart) : null;
 
         return (start, end);
     }

@@ -57,6 +57,12 @@ internal sealed class CaseResult(string caseName, string library)
 
     public HoldMeasurement? Hold { get; set; }
 
+    /// <summary>The server's counters as the window opened: who was connected and subscribed.</summary>
+    public ServerSnapshot? ServerAtStart { get; set; }
+
+    /// <summary>INFO commandstats over the window: each command's calls and server time (commands inside scripts included).</summary>
+    public IReadOnlyDictionary<string, CommandStat>? ServerCommands { get; set; }
+
     /// <summary>Workers that did not stop within the grace period after the window.</summary>
     public bool Hung { get; set; }
 

@@ -96,7 +96,6 @@ internal sealed class HandoffCase(string name, int contenders, bool separateConn
         }
 
         result.ExclusionViolations = Interlocked.Read(ref shared.Violations);
-        result.Notes.Add($"acquisitions per contender: {string.Join(" ", result.PerContender)}");
         return result;
     }
 

@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace Locking.LoadTest.Libraries;
 
 /// <summary>
-/// Wake-on-release for the raw loops (floor and setnx): a waiter tries, sleeps until a release notice for its key
+/// Wake-on-release for the setnx reference: a waiter tries, sleeps until a release notice for its key
 /// (or a 50 ms safety re-check, since a holder that died publishes nothing) and tries again, racing the others:
 /// no queue, no fairness.
 /// </summary>
