@@ -18,17 +18,14 @@
 --       'notify': the key's waiters are told that it is free and race for it (Redlock);
 --       'quiet': nobody is told (Redlock giving back a partial grant)
 
--- Servers before 5.0 replicate scripts verbatim, which forbids a write after TIME; later ones ignore this.
-if redis.replicate_commands then
+-- Servers before 5.0 replicate scripts verbatim, which forbids a write after TIME. Only servers before 7.0 are asked
+-- (7.0 added REDIS_VERSION_NUM): the call costs every script run about a microsecond.
+if not redis.REDIS_VERSION_NUM and redis.replicate_commands then
     redis.replicate_commands()
 end
 
 local lease, fence, queue, waiters = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local owner, ttl, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local channel, publish = KEYS[1] .. ARGV[4], ARGV[5]
-if publish == '' then
-    publish = (redis.REDIS_VERSION_NUM or 0) >= 0x070000 and 'SPUBLISH' or 'PUBLISH'
-end
 local lifetime, waiter, process, mode = tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
 
 -- The server clock in microseconds. Lua numbers are doubles: exact up to 2^53 us (year 2255).
@@ -49,24 +46,35 @@ local function next_token(now, lease_ttl)
     return token
 end
 
+-- Sends a notice on the key's channel. Worked out here, not up front: most runs send none.
+local function notify(message)
+    local publish = ARGV[5]
+    if publish == '' then
+        publish = (redis.REDIS_VERSION_NUM or 0) >= 0x070000 and 'SPUBLISH' or 'PUBLISH'
+    end
+    redis.call(publish, KEYS[1] .. ARGV[4], message)
+end
+
 local function leave_queue(id)
     if id ~= '' and redis.call('ZREM', queue, id) == 1 then
         redis.call('HDEL', waiters, id)
     end
 end
 
--- The first waiter whose place has not expired, as id, ttl and process; places that expired on the way are dropped.
+-- The first waiter whose place has not expired, as id, ttl, process and the server clock (read here when the caller
+-- passed none: a queue that is empty needs no clock); places that expired on the way are dropped.
 local function first_live_waiter(now)
     while true do
         local first = redis.call('ZRANGE', queue, 0, 0)[1]
         if first == nil then
             return nil
         end
+        now = now or now_us()
         local entry = redis.call('HGET', waiters, first)
         if entry then
             local expiry, entry_ttl, entry_process = string.match(entry, '^(%d+) (%d+) (.*)$')
             if tonumber(expiry) * 1000 > now then
-                return first, tonumber(entry_ttl), entry_process
+                return first, tonumber(entry_ttl), entry_process, now
             end
         end
         leave_queue(first)
@@ -81,7 +89,7 @@ local function grant_to(id, entry_ttl, entry_process, now, answered_process)
     local token = next_token(now, entry_ttl)
     redis.call('SET', lease, id, 'PX', entry_ttl)
     if entry_process ~= answered_process then
-        redis.call(publish, channel, entry_process .. id .. string.format('%.0f', token))
+        notify(entry_process .. id .. string.format('%.0f', token))
     end
     return token
 end
@@ -107,17 +115,17 @@ end
 
 -- After the lease went: the first live waiter gets the key ('grant'), or every waiter is told ('notify').
 -- Returns the waiter id and token of a grant, else nil.
-local function hand_over(now, answered_process)
+local function hand_over(answered_process)
     if mode == 'quiet' then
         return nil
     end
-    local first, entry_ttl, entry_process = first_live_waiter(now)
+    local first, entry_ttl, entry_process, now = first_live_waiter(nil)
     if first == nil then
         return nil
     end
     if mode == 'grant' then
         return first, grant_to(first, entry_ttl, entry_process, now, answered_process)
     end
-    redis.call(publish, channel, '')
+    notify('')
     return nil
 end

@@ -9,7 +9,7 @@ if redis.call('GET', lease) ~= owner then
 end
 
 redis.call('DEL', lease)
-local next_holder, token = hand_over(now_us(), process)
+local next_holder, token = hand_over(process)
 if next_holder then
     return { next_holder, token }
 end

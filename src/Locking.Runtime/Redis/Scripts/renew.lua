@@ -10,6 +10,6 @@ if holder == owner then
 end
 
 if not holder then
-    hand_over(now_us(), nil)
+    hand_over(nil)
 end
 return 0
