@@ -19,7 +19,8 @@ public interface ILockGrain : IGrainWithStringKey
     /// </summary>
     /// <remarks>
     /// Interleaves with every other call: a parked acquire must not block the holder's renew or release. Its
-    /// response timeout (15 s) stays well above the longest wait of one call (10 s), and short enough that a
+    /// response timeout (15 s) stays above the longest a call takes whatever the storage does (its wait, 10 s at
+    /// most, and up to 4 s more for a grant being written to it when the wait ends), and short enough that a
     /// request lost with a dying silo is sent again soon.
     /// </remarks>
     [Alias("Acquire")]
