@@ -55,19 +55,23 @@ public sealed class StorageFaultTests : IAsyncLifetime
     {
         var key = NewKey();
         var grain = Grain(key);
-        var holder = await LockGrainTests.HoldAsync(_provider, key, new LockOptions
-        {
-            Ttl = handOff == HandOff.Release ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(1),
-            Renew = false,
-        });
-
-        // From here the first write of the record is the one that hands the lease to the waiter: it fails.
-        _faults.FailWrites(grain.GetGrainId(), 1);
+        var holder = await LockGrainTests.HoldAsync(_provider, key, new LockOptions { Ttl = TimeSpan.FromSeconds(60), Renew = false });
         var waiting = Task.Run(() => _provider.AcquireAsync(key, new LockOptions { Ttl = TimeSpan.FromSeconds(60), Wait = TimeSpan.FromSeconds(30) }).AsTask());
         await LockGrainTests.WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 1);
+
         if (handOff == HandOff.Release)
         {
+            // The release's write is the one that hands the lease to the waiter: it fails.
+            _faults.FailWrites(grain.GetGrainId());
             await holder.ReleaseAsync();
+        }
+        else
+        {
+            // The holder's lease is cut short (a renewal to a short TTL) only now that the waiter is parked, so it ends
+            // by expiry with a waiter in the queue however slow the machine is. The write after that renewal's is the
+            // one that hands the lease to the waiter: it fails.
+            _faults.FailWrites(grain.GetGrainId(), after: 1);
+            Assert.True(await grain.RenewAsync(((ManagedLease)holder).Identity.Owner, holder.FencingToken, TimeSpan.FromMilliseconds(200)));
         }
 
         var next = await waiting;
