@@ -89,14 +89,17 @@ public sealed class StorageFaultTests : IAsyncLifetime
     {
         var key = NewKey();
         var grain = Grain(key);
-        var holder = await LockGrainTests.HoldAsync(_provider, key, new LockOptions { Ttl = TimeSpan.FromSeconds(3), Renew = false });
-        _faults.FailWrites(grain.GetGrainId(), int.MaxValue);
+        var holder = await LockGrainTests.HoldAsync(_provider, key, new LockOptions { Ttl = TimeSpan.FromSeconds(60), Renew = false });
         var waiters = Enumerable.Range(0, 3)
             .Select(_ => Task.Run(() => _provider.TryAcquireAsync(key, new LockOptions { Wait = TimeSpan.FromSeconds(10) }).AsTask()))
             .ToArray();
         await LockGrainTests.WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 3);
 
-        // The release cannot be written: the lease ends by its TTL, and the holder is not held up by the failure.
+        // With the waiters parked, the holder's lease is cut short (a renewal to a short TTL), and every write after
+        // that renewal's fails: the release, and each hand-off tried when the lease runs out. The release ends by the
+        // TTL, and the holder is not held up by the failure.
+        _faults.FailWrites(grain.GetGrainId(), int.MaxValue, after: 1);
+        Assert.True(await grain.RenewAsync(((ManagedLease)holder).Identity.Owner, holder.FencingToken, TimeSpan.FromSeconds(2)));
         await holder.ReleaseAsync();
 
         foreach (var waiter in waiters)
@@ -119,7 +122,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
         var grain = Grain(NewKey());
         var holder = Guid.NewGuid();
         var held = await grain.AcquireAsync(new LockAcquireRequest(holder, TimeSpan.FromSeconds(60), TimeSpan.Zero));
-        var parked = grain.AcquireAsync(new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(3)));
+        var parked = grain.AcquireAsync(new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5)));
         await LockGrainTests.WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 1);
 
         var write = _faults.HoldNextWrite(grain.GetGrainId());
