@@ -19,8 +19,9 @@ public interface ILockGrain : IGrainWithStringKey
     /// </summary>
     /// <remarks>
     /// Interleaves with every other call: a parked acquire must not block the holder's renew or release. Its
-    /// response timeout (15 s) stays well above the longest wait of one call (10 s), and short enough that a
-    /// request lost with a dying silo is sent again soon.
+    /// response timeout (15 s) stays above the longest a call waits in the grain (its wait, 10 s at most with any
+    /// wait for the record included, and up to 4 s more for a grant being written to it when the wait ends), and
+    /// short enough that a request lost with a dying silo is sent again soon.
     /// </remarks>
     [Alias("Acquire")]
     [AlwaysInterleave]

@@ -40,15 +40,18 @@ internal sealed class FaultyGrainStorage(IGrainStorage inner, StorageFaults faul
 public sealed class StorageFaults
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<GrainId, int> _failuresLeft = [];
+    private readonly Dictionary<GrainId, (int Pass, int Fail)> _plans = [];
     private readonly Dictionary<GrainId, HeldWrite> _holds = [];
 
-    /// <summary>The next <paramref name="count"/> writes of <paramref name="grain"/> throw <see cref="StorageFaultException"/>.</summary>
-    public void FailWrites(GrainId grain, int count = 1)
+    /// <summary>
+    /// After <paramref name="after"/> more writes of <paramref name="grain"/> went through, the next <paramref name="count"/>
+    /// throw <see cref="StorageFaultException"/>.
+    /// </summary>
+    public void FailWrites(GrainId grain, int count = 1, int after = 0)
     {
         lock (_gate)
         {
-            _failuresLeft[grain] = count;
+            _plans[grain] = (after, count);
         }
     }
 
@@ -57,7 +60,7 @@ public sealed class StorageFaults
     {
         lock (_gate)
         {
-            _failuresLeft.Remove(grain);
+            _plans.Remove(grain);
         }
     }
 
@@ -81,9 +84,13 @@ public sealed class StorageFaults
             if (_holds.Remove(grain, out hold))
             {
             }
-            else if (_failuresLeft.TryGetValue(grain, out var left) && left > 0)
+            else if (_plans.TryGetValue(grain, out var plan) && plan.Pass > 0)
             {
-                _failuresLeft[grain] = left - 1;
+                _plans[grain] = plan with { Pass = plan.Pass - 1 };
+            }
+            else if (plan.Fail > 0)
+            {
+                _plans[grain] = plan with { Fail = plan.Fail - 1 };
                 throw new StorageFaultException($"The storage failed this write of {grain} (a fault injected by the test).");
             }
         }

@@ -30,7 +30,7 @@ public sealed class SiloFailureTests
             {
                 options.MaxTtl = maxTtl;
                 options.ClockSkew = ClockSkew;
-            }));
+            }), fastDeathDetection: true);
         await using var provider = new OrleansLockProvider(cluster.Client);
         var key = $"orders/{Guid.NewGuid():N}";
         var grain = cluster.Client.GetGrain<ILockGrain>(key);
@@ -54,7 +54,7 @@ public sealed class SiloFailureTests
         {
             options.MaxTtl = Ttl;
             options.ClockSkew = ClockSkew;
-        }));
+        }), fastDeathDetection: true);
         await using var provider = new OrleansLockProvider(cluster.Client);
         var key = $"orders/{Guid.NewGuid():N}";
         var grain = cluster.Client.GetGrain<ILockGrain>(key);

@@ -55,19 +55,23 @@ public sealed class StorageFaultTests : IAsyncLifetime
     {
         var key = NewKey();
         var grain = Grain(key);
-        var holder = await LockGrainTests.HoldAsync(_provider, key, new LockOptions
-        {
-            Ttl = handOff == HandOff.Release ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(1),
-            Renew = false,
-        });
-
-        // From here the first write of the record is the one that hands the lease to the waiter: it fails.
-        _faults.FailWrites(grain.GetGrainId(), 1);
+        var holder = await LockGrainTests.HoldAsync(_provider, key, new LockOptions { Ttl = TimeSpan.FromSeconds(60), Renew = false });
         var waiting = Task.Run(() => _provider.AcquireAsync(key, new LockOptions { Ttl = TimeSpan.FromSeconds(60), Wait = TimeSpan.FromSeconds(30) }).AsTask());
         await LockGrainTests.WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 1);
+
         if (handOff == HandOff.Release)
         {
+            // The release's write is the one that hands the lease to the waiter: it fails.
+            _faults.FailWrites(grain.GetGrainId());
             await holder.ReleaseAsync();
+        }
+        else
+        {
+            // The holder's lease is cut short (a renewal to a short TTL) only now that the waiter is parked, so it ends
+            // by expiry with a waiter in the queue however slow the machine is. The write after that renewal's is the
+            // one that hands the lease to the waiter: it fails.
+            _faults.FailWrites(grain.GetGrainId(), after: 1);
+            Assert.True(await grain.RenewAsync(((ManagedLease)holder).Identity.Owner, holder.FencingToken, TimeSpan.FromMilliseconds(200)));
         }
 
         var next = await waiting;
@@ -85,14 +89,17 @@ public sealed class StorageFaultTests : IAsyncLifetime
     {
         var key = NewKey();
         var grain = Grain(key);
-        var holder = await LockGrainTests.HoldAsync(_provider, key, new LockOptions { Ttl = TimeSpan.FromSeconds(3), Renew = false });
-        _faults.FailWrites(grain.GetGrainId(), int.MaxValue);
+        var holder = await LockGrainTests.HoldAsync(_provider, key, new LockOptions { Ttl = TimeSpan.FromSeconds(60), Renew = false });
         var waiters = Enumerable.Range(0, 3)
             .Select(_ => Task.Run(() => _provider.TryAcquireAsync(key, new LockOptions { Wait = TimeSpan.FromSeconds(10) }).AsTask()))
             .ToArray();
         await LockGrainTests.WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 3);
 
-        // The release cannot be written: the lease ends by its TTL, and the holder is not held up by the failure.
+        // With the waiters parked, the holder's lease is cut short (a renewal to a short TTL), and every write after
+        // that renewal's fails: the release, and each hand-off tried when the lease runs out. The release ends by the
+        // TTL, and the holder is not held up by the failure.
+        _faults.FailWrites(grain.GetGrainId(), int.MaxValue, after: 1);
+        Assert.True(await grain.RenewAsync(((ManagedLease)holder).Identity.Owner, holder.FencingToken, TimeSpan.FromSeconds(2)));
         await holder.ReleaseAsync();
 
         foreach (var waiter in waiters)
@@ -115,7 +122,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
         var grain = Grain(NewKey());
         var holder = Guid.NewGuid();
         var held = await grain.AcquireAsync(new LockAcquireRequest(holder, TimeSpan.FromSeconds(60), TimeSpan.Zero));
-        var parked = grain.AcquireAsync(new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(3)));
+        var parked = grain.AcquireAsync(new LockAcquireRequest(Guid.NewGuid(), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5)));
         await LockGrainTests.WaitUntilAsync(async () => (await grain.InspectAsync()).Waiters == 1);
 
         var write = _faults.HoldNextWrite(grain.GetGrainId());

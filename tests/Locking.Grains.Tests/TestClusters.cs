@@ -7,7 +7,7 @@ using Orleans.TestingHost;
 
 namespace Locking.Grains.Tests;
 
-/// <summary>In-process Orleans test clusters with membership tuned so that a killed silo is declared dead in about a second.</summary>
+/// <summary>In-process Orleans test clusters.</summary>
 internal static class TestClusters
 {
     /// <summary>
@@ -15,11 +15,17 @@ internal static class TestClusters
     /// in Orleans itself (its status gossip to the other silos times out and the start is cancelled), and starting a
     /// cluster is not what these tests test.
     /// </summary>
-    public static async Task<InProcessTestCluster> StartAsync(short silos, Action<ISiloBuilder> configureSilo)
+    /// <param name="silos">How many silos.</param>
+    /// <param name="configureSilo">Configures each silo.</param>
+    /// <param name="fastDeathDetection">
+    /// Membership tuned so that a killed silo is declared dead in about a second, for tests that kill silos. Off by
+    /// default: on a busy machine so eager a detector can declare a live but slow silo dead.
+    /// </param>
+    public static async Task<InProcessTestCluster> StartAsync(short silos, Action<ISiloBuilder> configureSilo, bool fastDeathDetection = false)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var cluster = Build(silos, configureSilo);
+            var cluster = Build(silos, configureSilo, fastDeathDetection);
             try
             {
                 await cluster.DeployAsync();
@@ -44,21 +50,25 @@ internal static class TestClusters
         }
     }
 
-    private static InProcessTestCluster Build(short silos, Action<ISiloBuilder> configureSilo)
+    private static InProcessTestCluster Build(short silos, Action<ISiloBuilder> configureSilo, bool fastDeathDetection)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.Configure<ClusterMembershipOptions>(options =>
+            if (fastDeathDetection)
             {
-                options.ProbeTimeout = TimeSpan.FromMilliseconds(300);
-                options.NumMissedProbesLimit = 2;
-                options.NumVotesForDeathDeclaration = 1;
-                options.TableRefreshTimeout = TimeSpan.FromMilliseconds(500);
-                options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(1);
-                options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(5);
-            });
+                silo.Configure<ClusterMembershipOptions>(options =>
+                {
+                    options.ProbeTimeout = TimeSpan.FromMilliseconds(300);
+                    options.NumMissedProbesLimit = 2;
+                    options.NumVotesForDeathDeclaration = 1;
+                    options.TableRefreshTimeout = TimeSpan.FromMilliseconds(500);
+                    options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(1);
+                    options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(5);
+                });
+            }
+
             configureSilo(silo);
         });
         return builder.Build();
