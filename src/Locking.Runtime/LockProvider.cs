@@ -36,6 +36,18 @@ public abstract class LockProvider : ILockProvider, IAsyncDisposable
 
     internal LockTelemetry Telemetry { get; }
 
+    /// <summary>
+    /// Whether this provider's logs name lock keys and its acquire spans carry them as <c>locking.key</c>. Default
+    /// <see langword="true"/>. Turn it off when keys carry personal data (<c>"users/{email}"</c>): logs then say
+    /// "(key hidden)", and the fencing token still tells one lease from another. Metrics never carry keys. A provider
+    /// registered with <c>AddLocking</c> takes it from <see cref="LockingTelemetryOptions.IncludeKeys"/>.
+    /// </summary>
+    public bool IncludeKeysInTelemetry
+    {
+        get => Telemetry.IncludeKeys;
+        set => Telemetry.IncludeKeys = value;
+    }
+
     internal LeaseMonitor Monitor => _monitor;
 
     /// <inheritdoc />

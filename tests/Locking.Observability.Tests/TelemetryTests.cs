@@ -135,6 +135,24 @@ public sealed class TelemetryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_provider_built_by_hand_keeps_keys_out_of_its_logs_when_told()
+    {
+        using var loggers = LoggerFactory.Create(logging => logging.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace));
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration());
+        await using var locks = new RedisLockProvider(connection, logger: loggers.CreateLogger<RedisLockProvider>())
+        {
+            IncludeKeysInTelemetry = false,
+        };
+        var key = $"users/{Guid.NewGuid():N}@example.org";
+
+        await (await locks.AcquireAsync(key)).DisposeAsync();
+
+        Assert.False(locks.IncludeKeysInTelemetry);
+        Assert.Contains(_logs.Entries, entry => entry.Message.Contains("(key hidden)", StringComparison.Ordinal));
+        Assert.DoesNotContain(_logs.Entries, entry => entry.Message.Contains(key, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_lease_lost_to_a_dead_store_logs_one_warning_and_the_errors_at_debug()
     {
         var locks = StartHost();

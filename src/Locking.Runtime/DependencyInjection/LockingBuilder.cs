@@ -50,7 +50,7 @@ public sealed class LockingBuilder
     {
         if (provider is LockProvider managed && services.GetService<IOptions<LockingTelemetryOptions>>() is { } options)
         {
-            managed.Telemetry.IncludeKeys = options.Value.IncludeKeys;
+            managed.IncludeKeysInTelemetry = options.Value.IncludeKeys;
         }
 
         return provider;
