@@ -63,6 +63,7 @@ internal sealed partial class RedisPrimaryLeases : RedisLeaseStore, IAbandonedAn
         return await WaitInQueueAsync(request.Key, lease, deadline, sentAt, answer, cancellationToken).ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<LeaseGrant?> WaitInQueueAsync(string key, LeaseArguments lease, long deadline, long queuedAt, RedisLeaseScripts.AcquireResult answer, CancellationToken cancellationToken)
     {
         var refreshEvery = ToTimestampTicks(TimeSpan.FromMilliseconds(lease.QueueLifetimeMs / 3.0));
@@ -151,6 +152,7 @@ internal sealed partial class RedisPrimaryLeases : RedisLeaseStore, IAbandonedAn
     }
 
     /// <summary>One acquire round trip, bounded by the wait budget.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<RedisLeaseScripts.AcquireResult> AttemptAsync(string key, LeaseArguments lease, long deadline, CancellationToken cancellationToken)
     {
         CountAttempt();
