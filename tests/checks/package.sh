@@ -48,18 +48,7 @@ if [ -n "$orleans" ]; then
 fi
 
 # A fresh console project, outside the solution: none of the repository's build settings apply.
-mkdir -p "$app"
-cat > "$app/NuGet.config" <<CONFIG
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <add key="locking-scratch" value="$feed" />
-  </packageSources>
-</configuration>
-CONFIG
-echo '<Project />' > "$app/Directory.Build.props"
-echo '<Project />' > "$app/Directory.Build.targets"
-echo '<Project />' > "$app/Directory.Packages.props"
+fresh_project_dir "$app" "$feed"
 cat > "$app/PackageUser.csproj" <<PROJECT
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
