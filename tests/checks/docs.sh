@@ -135,19 +135,8 @@ while IFS= read -r set; do
   number=$((number + 1))
   project="$scratch/projects/set$number"
   fresh_project_dir "$project" "$LOCKING_FEED"
-  references=""
-  for package in $set; do
-    case "$package" in
-      Locking|Locking.Orleans) version=$LOCKING_VERSION ;;
-      *) version=$(package_version "$package") ;;
-    esac
-    if [ -z "$version" ]; then
-      echo "  no version of $package is known (add its PackageVersion to Directory.Packages.props)" >&2
-      failures=$((failures + 1))
-      continue
-    fi
-    references+="    <PackageReference Include=\"$package\" Version=\"$version\" />"$'\n'
-  done
+  # shellcheck disable=SC2086 # a set is a list of package names
+  references=$(package_references $set) || failures=$((failures + 1))
   cat > "$project/DocsCheck.csproj" <<PROJECT
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
@@ -158,7 +147,8 @@ while IFS= read -r set; do
     <NoWarn>\$(NoWarn);CS1591</NoWarn>
   </PropertyGroup>
   <ItemGroup>
-$references  </ItemGroup>
+$references
+  </ItemGroup>
 </Project>
 PROJECT
   # The blocks of this set, and those of the same pages whose packages are all in this set.

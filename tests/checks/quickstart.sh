@@ -30,14 +30,8 @@ start_redis "$scratch" || exit 1
 for framework in net8.0 net10.0; do
   app="$scratch/quickstart-$framework"
   fresh_project_dir "$app" "$LOCKING_FEED"
-  references=""
-  for package in $packages; do
-    case "$package" in
-      Locking|Locking.Orleans) version=$LOCKING_VERSION ;;
-      *) version=$(package_version "$package") ;;
-    esac
-    references+="    <PackageReference Include=\"$package\" Version=\"$version\" />"$'\n'
-  done
+  # shellcheck disable=SC2086 # a list of package names
+  references=$(package_references $packages) || exit 1
   cat > "$app/QuickStart.csproj" <<PROJECT
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
@@ -47,7 +41,8 @@ for framework in net8.0 net10.0; do
     <Nullable>enable</Nullable>
   </PropertyGroup>
   <ItemGroup>
-$references  </ItemGroup>
+$references
+  </ItemGroup>
 </Project>
 PROJECT
   {

@@ -6,6 +6,7 @@
 #                            LOCKING_FEED. When test.sh packed them already (LOCKING_CHECK_FEED, LOCKING_CHECK_VERSION),
 #                            uses those instead.
 #   fresh_project_dir DIR FEED  makes DIR a folder no repository setting reaches, whose NuGet.config adds FEED
+#   package_references NAME...  the PackageReference lines for Locking packages and pinned third-party ones
 #   package_version NAME     the version Directory.Packages.props pins for a third-party package
 #   forget_packed_locking    removes this run's Locking versions from the NuGet cache again
 LOCKING_VERSION=""
@@ -50,6 +51,23 @@ CONFIG
   echo '<Project />' > "$1/Directory.Build.props"
   echo '<Project />' > "$1/Directory.Build.targets"
   echo '<Project />' > "$1/Directory.Packages.props"
+}
+
+package_references() { # package_references NAME...: the PackageReference lines of a fresh project
+  local package version missing=0
+  for package in "$@"; do
+    case "$package" in
+      Locking|Locking.Orleans) version=$LOCKING_VERSION ;;
+      *) version=$(package_version "$package") ;;
+    esac
+    if [ -z "$version" ]; then
+      echo "no version of $package is known (add its PackageVersion to Directory.Packages.props)" >&2
+      missing=1
+      continue
+    fi
+    echo "    <PackageReference Include=\"$package\" Version=\"$version\" />"
+  done
+  return $missing
 }
 
 package_version() { # package_version NAME
